@@ -1,0 +1,35 @@
+//! SES message tags: names and values may hold at most 256 characters of
+//! `[A-Za-z0-9_-]`.
+
+/// Most characters SES accepts in a tag name or value.
+pub const MAX_TAG_CHARS: usize = 256;
+
+/// What an empty tag value becomes, since SES refuses empty values.
+pub const EMPTY_TAG_VALUE: &str = "none";
+
+/// Sanitises a tag value: drops every character outside `[A-Za-z0-9_-]`, then
+/// truncates to 256 characters. A value left empty becomes [`EMPTY_TAG_VALUE`].
+pub fn sanitize_tag_value(value: &str) -> String {
+    let cleaned: String = value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(MAX_TAG_CHARS)
+        .collect();
+    if cleaned.is_empty() {
+        EMPTY_TAG_VALUE.to_owned()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prohibited_characters_are_removed_then_truncated() {
+        assert_eq!(sanitize_tag_value("msg_01.JD/7 Ü-x"), "msg_01JD7-x");
+        assert_eq!(sanitize_tag_value(&"a.".repeat(300)).len(), 256);
+        assert_eq!(sanitize_tag_value("é€"), EMPTY_TAG_VALUE);
+    }
+}

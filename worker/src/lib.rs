@@ -1,0 +1,9 @@
+//! Herald's worker: notification jobs from RabbitMQ in, emails through the
+//! SES v2 API and status events out.
+//!
+//! - [`settings`]: the TOML configuration, `${ENV}` interpolation, secrets.
+//! - [`render`]: Liquid templates, sender fields, attachments, raw MIME.
+#![forbid(unsafe_code)]
+
+pub mod render;
+pub mod settings;

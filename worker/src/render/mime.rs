@@ -1,0 +1,72 @@
+//! The raw MIME message, built with mail-builder.
+
+use mail_builder::headers::address::Address;
+use mail_builder::MessageBuilder;
+
+use super::{Mailbox, RenderedEmail};
+
+/// Most bytes SES accepts for one raw message.
+pub const SES_MAX_MESSAGE_BYTES: usize = 40 * 1000 * 1000;
+
+/// Header carrying the job's message id, for correlation in mailboxes.
+pub const MESSAGE_ID_HEADER: &str = "X-Herald-Message-Id";
+
+/// Serialises an email to RFC 5322 bytes. Bcc recipients are left out of the
+/// headers: they only travel in the SES request's destination.
+pub fn build(email: &RenderedEmail, message_id: &str) -> Result<Vec<u8>, String> {
+    let mut builder = MessageBuilder::new()
+        .from(address(&email.from))
+        .to(address(&email.to))
+        .subject(email.subject.as_str())
+        .header(
+            MESSAGE_ID_HEADER,
+            mail_builder::headers::text::Text::new(message_id),
+        );
+    if !email.cc.is_empty() {
+        builder = builder.cc(list(&email.cc));
+    }
+    if !email.reply_to.is_empty() {
+        builder = builder.reply_to(list(&email.reply_to));
+    }
+    if let Some(text) = &email.text {
+        builder = builder.text_body(text.as_str());
+    }
+    if let Some(html) = &email.html {
+        builder = builder.html_body(html.as_str());
+    }
+    for a in &email.attachments {
+        let bytes = a.content.as_slice();
+        builder = match (&a.content_id, a.inline) {
+            (Some(cid), true) => builder.inline(a.content_type.as_str(), cid.as_str(), bytes),
+            _ => builder.attachment(a.content_type.as_str(), a.name.as_str(), bytes),
+        };
+    }
+    let raw = builder.write_to_vec().map_err(|e| e.to_string())?;
+    if raw.len() > SES_MAX_MESSAGE_BYTES {
+        let names: Vec<&str> = email.attachments.iter().map(|a| a.name.as_str()).collect();
+        return Err(format!(
+            "the email is {} bytes, over SES's limit of {SES_MAX_MESSAGE_BYTES} (attachments: {})",
+            raw.len(),
+            names.join(", ")
+        ));
+    }
+    Ok(raw)
+}
+
+fn address(mailbox: &Mailbox) -> Address<'_> {
+    match &mailbox.name {
+        Some(name) if !name.is_empty() => {
+            Address::new_address(Some(name.as_str()), &mailbox.address)
+        }
+        _ => Address::new_address(None::<&str>, &mailbox.address),
+    }
+}
+
+fn list(addresses: &[String]) -> Address<'_> {
+    Address::new_list(
+        addresses
+            .iter()
+            .map(|a| Address::new_address(None::<&str>, a.as_str()))
+            .collect(),
+    )
+}

@@ -1,0 +1,237 @@
+//! Liquid templates: parsed once when the store is built, shared by every job.
+//!
+//! A workflow's templates live in `<dir>/<workflow>/` as `subject.liquid`,
+//! `html.liquid` and `text.liquid` (subject and at least one body). A
+//! `layout.html.liquid` with `{{ content }}`, in the workflow's folder or in
+//! `<dir>` itself, wraps the html body.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use liquid::{Parser, Template};
+
+/// The example templates, built into the binary for `herald demo`.
+pub const EXAMPLE_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "layout.html.liquid",
+        include_str!("../../../examples/templates/layout.html.liquid"),
+    ),
+    (
+        "welcome/subject.liquid",
+        include_str!("../../../examples/templates/welcome/subject.liquid"),
+    ),
+    (
+        "welcome/html.liquid",
+        include_str!("../../../examples/templates/welcome/html.liquid"),
+    ),
+    (
+        "welcome/text.liquid",
+        include_str!("../../../examples/templates/welcome/text.liquid"),
+    ),
+    (
+        "password-reset/subject.liquid",
+        include_str!("../../../examples/templates/password-reset/subject.liquid"),
+    ),
+    (
+        "password-reset/text.liquid",
+        include_str!("../../../examples/templates/password-reset/text.liquid"),
+    ),
+];
+
+/// The parsed templates of one workflow.
+pub struct TemplateSet {
+    pub subject: Template,
+    pub html: Option<Template>,
+    pub text: Option<Template>,
+    pub layout: Option<Arc<Template>>,
+}
+
+/// The Liquid parser and every workflow's parsed templates.
+pub struct TemplateStore {
+    parser: Parser,
+    workflows: HashMap<String, Arc<TemplateSet>>,
+}
+
+impl TemplateStore {
+    /// A store with no workflows, for inline templates only.
+    pub fn empty() -> TemplateStore {
+        TemplateStore {
+            parser: new_parser(),
+            workflows: HashMap::new(),
+        }
+    }
+
+    /// Loads every workflow under `dir`, reporting every problem found.
+    pub fn load_dir(dir: &Path) -> Result<TemplateStore, Vec<String>> {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        collect_files(dir, dir, 0, &mut files, &mut problems);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let shown = dir.display().to_string();
+        TemplateStore::from_files(&shown, files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+    }
+
+    /// Builds a store from `(relative path, source)` pairs.
+    pub fn from_files<'a>(
+        origin: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<TemplateStore, Vec<String>> {
+        let parser = new_parser();
+        let mut problems = Vec::new();
+        let mut parse = |path: &str, source: &str| match parser.parse(source) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                problems.push(format!("{origin}/{path}: {}", one_line(&e.to_string())));
+                None
+            }
+        };
+        let mut by_workflow: HashMap<String, HashMap<String, Template>> = HashMap::new();
+        let mut broken = std::collections::HashSet::new();
+        let mut root_layout = None;
+        for (path, source) in files {
+            let template = parse(path, source);
+            if template.is_none() {
+                broken.insert(path.split('/').next().unwrap_or(path).to_owned());
+            }
+            match (path.split_once('/'), template) {
+                (None, Some(t)) if path == "layout.html.liquid" => root_layout = Some(Arc::new(t)),
+                (Some((workflow, file)), Some(t)) => {
+                    by_workflow
+                        .entry(workflow.to_owned())
+                        .or_default()
+                        .insert(file.to_owned(), t);
+                }
+                _ => {}
+            }
+        }
+        let mut workflows = HashMap::new();
+        for (workflow, mut files) in by_workflow {
+            if broken.contains(&workflow) {
+                continue;
+            }
+            let Some(subject) = files.remove("subject.liquid") else {
+                problems.push(format!("{origin}/{workflow}: subject.liquid is missing"));
+                continue;
+            };
+            let (html, text) = (files.remove("html.liquid"), files.remove("text.liquid"));
+            if html.is_none() && text.is_none() {
+                problems.push(format!(
+                    "{origin}/{workflow}: needs html.liquid or text.liquid"
+                ));
+                continue;
+            }
+            let layout = files
+                .remove("layout.html.liquid")
+                .map(Arc::new)
+                .or_else(|| root_layout.clone());
+            let set = TemplateSet {
+                subject,
+                html,
+                text,
+                layout,
+            };
+            workflows.insert(workflow, Arc::new(set));
+        }
+        if problems.is_empty() {
+            Ok(TemplateStore { parser, workflows })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// A workflow's templates, if it has any.
+    pub fn workflow(&self, key: &str) -> Option<Arc<TemplateSet>> {
+        self.workflows.get(key).cloned()
+    }
+
+    /// Names of the loaded workflows, sorted.
+    pub fn workflow_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.workflows.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Parses one template source (inline templates, sender fields).
+    pub fn parse(&self, source: &str) -> Result<Template, String> {
+        self.parser
+            .parse(source)
+            .map_err(|e| one_line(&e.to_string()))
+    }
+}
+
+fn new_parser() -> Parser {
+    liquid::ParserBuilder::with_stdlib()
+        .build()
+        .expect("the standard Liquid library builds")
+}
+
+/// Liquid errors span several lines; logs and headers want one.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn collect_files(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<(String, String)>,
+    problems: &mut Vec<String>,
+) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            problems.push(format!("templates.dir {}: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && depth == 0 {
+            collect_files(root, &path, depth + 1, files, problems);
+        } else if path.extension().is_some_and(|e| e == "liquid") {
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            let name = relative.to_string_lossy().replace('\\', "/");
+            match std::fs::read_to_string(&path) {
+                Ok(text) => files.push((name, text)),
+                Err(e) => problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_templates_load_with_the_shared_layout() {
+        let store =
+            TemplateStore::from_files("examples", EXAMPLE_TEMPLATES.iter().copied()).unwrap();
+        assert_eq!(store.workflow_names(), vec!["password-reset", "welcome"]);
+        let welcome = store.workflow("welcome").unwrap();
+        assert!(welcome.layout.is_some() && welcome.html.is_some());
+        assert!(store.workflow("password-reset").unwrap().html.is_none());
+    }
+
+    #[test]
+    fn every_broken_template_is_reported() {
+        let files = [
+            ("a/subject.liquid", "{% if %}"),
+            ("a/text.liquid", "ok"),
+            ("b/html.liquid", "<p>"),
+            ("c/subject.liquid", "s"),
+        ];
+        let problems = TemplateStore::from_files("t", files).err().unwrap();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("t/a/subject.liquid")));
+        assert!(problems
+            .iter()
+            .any(|p| p.contains("t/b: subject.liquid is missing")));
+        assert!(problems
+            .iter()
+            .any(|p| p.contains("t/c: needs html.liquid or text.liquid")));
+    }
+}

@@ -1,0 +1,151 @@
+use super::*;
+use crate::settings::Settings;
+use serde_json::json;
+
+const CONFIG: &str = r#"
+[channels.ses.environments.dev]
+sandbox = true
+from_address = "notify@{{ vars.domain }}"
+from_name = "{{ vars.app_name }} for {{ tenant }}"
+reply_to = "support@{{ vars.domain }}"
+cc = "audit@example.com, {{ data.manager }}"
+vars = { domain = "example.com", app_name = "Example" }
+"#;
+
+fn setup() -> (TemplateStore, SenderTemplates, EnvironmentSettings) {
+    let settings = Settings::from_toml("t", CONFIG, &|_| None).unwrap();
+    let env = settings.environment("dev", None).unwrap().1.clone();
+    let store = TemplateStore::from_files("examples", EXAMPLE_TEMPLATES.iter().copied()).unwrap();
+    let sender = SenderTemplates::parse(&store, &env).unwrap();
+    (store, sender, env)
+}
+
+fn job(value: serde_json::Value) -> Job {
+    let mut base = json!({
+        "id": "m1", "environment": "dev", "workflow": "welcome",
+        "recipient": { "id": "u1", "email": "ada@example.com", "name": "Ada Lovelace" },
+        "actor": { "name": "Grace" }, "tenant": "acme",
+        "data": { "plan": "pro", "manager": "boss@example.com" }
+    });
+    for (k, v) in value.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    serde_json::from_value(base).unwrap()
+}
+
+fn render_job(value: serde_json::Value) -> Result<RenderedEmail, RenderError> {
+    let (store, sender, env) = setup();
+    render(
+        &store,
+        &sender,
+        &env.vars,
+        &job(value),
+        "2026-11-30T12:00:00Z",
+    )
+}
+
+#[test]
+fn workflow_templates_render_with_layout_and_sender_fields() {
+    let email = render_job(json!({})).unwrap();
+    assert_eq!(email.subject, "Welcome to Example, Ada Lovelace!");
+    assert_eq!(email.from.address, "notify@example.com");
+    assert_eq!(email.from.name.as_deref(), Some("Example for acme"));
+    assert_eq!(email.to.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(email.cc, vec!["audit@example.com", "boss@example.com"]);
+    assert_eq!(email.reply_to, vec!["support@example.com"]);
+    let html = email.html.unwrap();
+    assert!(html.contains("<h1>Hi Ada Lovelace,</h1>") && html.contains("Example · example.com"));
+    assert!(email
+        .text
+        .unwrap()
+        .contains("Grace invited you to acme on the pro plan."));
+}
+
+#[test]
+fn job_overrides_win_over_environment_defaults() {
+    let email = render_job(json!({ "overrides": {
+        "to": "other@example.com", "from_name": "{{ actor.name }}", "cc": "", "bcc": "x@example.com"
+    }}))
+    .unwrap();
+    assert_eq!(email.to.address, "other@example.com");
+    assert_eq!(email.from.name.as_deref(), Some("Grace"));
+    assert!(email.cc.is_empty());
+    assert_eq!(email.bcc, vec!["x@example.com"]);
+}
+
+#[test]
+fn a_recipient_without_a_valid_email_is_told_apart() {
+    let missing = render_job(json!({ "recipient": { "id": "u1" } }));
+    assert_eq!(missing.unwrap_err(), RenderError::MissingEmail);
+    for bad in [
+        "not-an-address",
+        "a@b",
+        "Ada <ada@example.com>",
+        "a@example.com\r\nBcc: x@y.z",
+    ] {
+        let err = render_job(json!({ "recipient": { "id": "u1", "email": bad } })).unwrap_err();
+        assert!(
+            matches!(err, RenderError::InvalidEmail(_)),
+            "{bad}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn line_breaks_in_rendered_headers_are_fatal() {
+    let subject = render_job(
+        json!({ "template": { "subject": "Hi\r\nBcc: evil@example.com", "text": "x" } }),
+    );
+    assert!(
+        matches!(subject.unwrap_err(), RenderError::Invalid { field, .. } if field == "subject")
+    );
+    let name =
+        render_job(json!({ "recipient": { "id": "u", "email": "a@example.com", "name": "A\nB" } }));
+    assert!(
+        matches!(name.unwrap_err(), RenderError::Invalid { field, .. } if field == "recipient.name")
+    );
+}
+
+#[test]
+fn template_errors_name_the_template() {
+    let err = render_job(json!({ "template": { "subject": "{{ data.nope }}", "text": "x" } }))
+        .unwrap_err();
+    assert!(err.to_string().starts_with("template.subject:"), "{err}");
+    let err = render_job(json!({ "workflow": "missing" })).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no templates for workflow \"missing\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_mime_message_carries_headers_bodies_and_attachments() {
+    let email = render_job(json!({
+        "overrides": { "bcc": "hidden@example.com" },
+        "data": { "plan": "pro", "manager": "boss@example.com", "attachments": [
+            { "name": "invoice.pdf", "content_type": "application/pdf", "content": "JVBERi0xLjQK" }
+        ]}
+    }))
+    .unwrap();
+    let raw = String::from_utf8(mime::build(&email, "m1").unwrap()).unwrap();
+    assert!(
+        raw.contains("From: \"Example for acme\" <notify@example.com>"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("To: \"Ada Lovelace\" <ada@example.com>"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("Subject: Welcome to Example, Ada Lovelace!"),
+        "{raw}"
+    );
+    assert!(raw.contains("multipart/alternative") && raw.contains("text/html"));
+    assert!(raw.contains("filename=\"invoice.pdf\"") && raw.contains("JVBERi0xLjQK"));
+    assert!(raw.contains("X-Herald-Message-Id: m1"));
+    assert!(
+        !raw.contains("hidden@example.com"),
+        "bcc leaked into headers"
+    );
+}

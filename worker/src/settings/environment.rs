@@ -1,0 +1,159 @@
+//! Settings of one channel in one environment (SPEC §6).
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::Secret;
+
+/// How the SES client of an environment gets its credentials.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "scheme", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    /// Static keys of this channel/environment only.
+    AccessKey {
+        access_key_id: Secret,
+        secret_access_key: Secret,
+        #[serde(default)]
+        session_token: Option<Secret>,
+    },
+    /// STS AssumeRole, with base credentials from the default chain unless
+    /// static keys are given here.
+    AssumeRole {
+        role_arn: String,
+        #[serde(default)]
+        external_id: Option<Secret>,
+        #[serde(default)]
+        session_name: Option<String>,
+        #[serde(default)]
+        access_key_id: Option<Secret>,
+        #[serde(default)]
+        secret_access_key: Option<Secret>,
+    },
+    /// The AWS SDK's default chain: environment, profile, IRSA, instance role.
+    DefaultChain,
+}
+
+/// A send rate: messages (recipients) per second, or read from SES.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SendRate {
+    PerSecond(f64),
+    #[serde(with = "auto")]
+    Auto,
+}
+
+mod auto {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "auto" => Ok(()),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a number or \"auto\", found {other:?}"
+            ))),
+        }
+    }
+}
+
+/// One channel in one environment. Sender fields are Liquid templates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSettings {
+    /// Render and validate, never call SES.
+    #[serde(default)]
+    pub sandbox: bool,
+    /// Where sandbox mode writes `<message_id>.eml`.
+    #[serde(default)]
+    pub outbox: Option<PathBuf>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub auth: Option<Auth>,
+    /// An SES-compatible endpoint instead of AWS's.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// STS endpoint for `assume_role`.
+    #[serde(default)]
+    pub sts_endpoint_url: Option<String>,
+    pub from_address: String,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    #[serde(default)]
+    pub open_tracking: bool,
+    #[serde(default)]
+    pub link_tracking: bool,
+    #[serde(default)]
+    pub configuration_set: Option<String>,
+    #[serde(default)]
+    pub max_send_rate: Option<SendRate>,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub cc: Option<String>,
+    #[serde(default)]
+    pub bcc: Option<String>,
+    /// JSON object deep-merged into the SES `SendEmail` request.
+    #[serde(default)]
+    pub json_overrides: Option<String>,
+    /// Variables for templates, as `vars`.
+    #[serde(default)]
+    pub vars: Map<String, Value>,
+    /// Prefix of the message-id, workflow and recipient-id tags.
+    #[serde(default = "default_tag_prefix")]
+    pub tag_prefix: String,
+}
+
+fn default_tag_prefix() -> String {
+    "herald".into()
+}
+
+impl EnvironmentSettings {
+    /// Problems of this environment, each prefixed with its field name.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.from_address.trim().is_empty() {
+            problems.push("from_address: must not be empty".to_owned());
+        }
+        if !self.sandbox && self.region.as_deref().unwrap_or("").is_empty() {
+            problems.push("region: required unless sandbox = true".to_owned());
+        }
+        if let Some(Auth::AssumeRole {
+            access_key_id,
+            secret_access_key,
+            ..
+        }) = &self.auth
+        {
+            if access_key_id.is_some() != secret_access_key.is_some() {
+                problems.push(
+                    "auth: give both access_key_id and secret_access_key, or neither".to_owned(),
+                );
+            }
+        }
+        if let Some(SendRate::PerSecond(rate)) = self.max_send_rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                problems.push("max_send_rate: must be a positive number or \"auto\"".to_owned());
+            }
+        }
+        let prefix_ok = !self.tag_prefix.is_empty()
+            && self
+                .tag_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !prefix_ok {
+            problems.push("tag_prefix: must be made of [A-Za-z0-9_-]".to_owned());
+        }
+        for (field, url) in [
+            ("endpoint_url", &self.endpoint_url),
+            ("sts_endpoint_url", &self.sts_endpoint_url),
+        ] {
+            if let Some(url) = url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    problems.push(format!("{field}: must be an http:// or https:// URL"));
+                }
+            }
+        }
+        problems
+    }
+}

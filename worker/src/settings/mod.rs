@@ -1,0 +1,338 @@
+//! Typed settings, read from one TOML file with `${ENV}` interpolation and
+//! `HERALD__SECTION__KEY` environment overrides.
+
+mod environment;
+mod interpolate;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use environment::{Auth, EnvironmentSettings, SendRate};
+pub use interpolate::{interpolate, InterpolationError};
+pub use secret::{redact_url, Secret};
+
+/// The configuration shipped in the binary: sandbox-only, used by `herald demo`
+/// and when no file is found.
+pub const EMBEDDED_CONFIG: &str = include_str!("../../../examples/herald.toml");
+
+/// Everything a worker is configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub amqp: AmqpSettings,
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub templates: TemplateSettings,
+    #[serde(default)]
+    pub retry: RetrySettings,
+    #[serde(default)]
+    pub limits: Limits,
+    /// Channels by name, each with its environments.
+    #[serde(default)]
+    pub channels: BTreeMap<String, ChannelSettings>,
+}
+
+/// Broker connection, topology names and consumer tuning.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmqpSettings {
+    pub url: Secret,
+    /// Unacknowledged deliveries (and so concurrent jobs) per worker.
+    pub prefetch: u16,
+    pub jobs_exchange: String,
+    pub jobs_queue: String,
+    pub routing_key: String,
+    pub retry_queue_prefix: String,
+    pub dead_letter_exchange: String,
+    pub dead_queue: String,
+    pub events_exchange: String,
+    /// Deliveries of one job before the broker dead-letters it as poison.
+    pub delivery_limit: u32,
+}
+
+impl Default for AmqpSettings {
+    fn default() -> Self {
+        use herald_shared::topology as t;
+        AmqpSettings {
+            url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            prefetch: 256,
+            jobs_exchange: t::JOBS_EXCHANGE.into(),
+            jobs_queue: t::JOBS_QUEUE.into(),
+            routing_key: t::SEND_ROUTING_KEY.into(),
+            retry_queue_prefix: t::RETRY_QUEUE_PREFIX.into(),
+            dead_letter_exchange: t::DEAD_LETTER_EXCHANGE.into(),
+            dead_queue: t::DEAD_QUEUE.into(),
+            events_exchange: t::EVENTS_EXCHANGE.into(),
+            delivery_limit: 20,
+        }
+    }
+}
+
+impl AmqpSettings {
+    /// Prefixes every exchange and queue name, keeping the routing key:
+    /// gives a demo or a test its own topology on a shared broker.
+    pub fn namespaced(mut self, prefix: &str) -> AmqpSettings {
+        for name in [
+            &mut self.jobs_exchange,
+            &mut self.jobs_queue,
+            &mut self.retry_queue_prefix,
+            &mut self.dead_letter_exchange,
+            &mut self.dead_queue,
+            &mut self.events_exchange,
+        ] {
+            *name = format!("{prefix}{name}");
+        }
+        self
+    }
+}
+
+/// The HTTP endpoint for `/metrics`, `/healthz` and `/readyz`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address to listen on; empty turns the endpoint off.
+    pub listen: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:9090".into(),
+        }
+    }
+}
+
+/// Where workflow templates live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplateSettings {
+    pub dir: PathBuf,
+}
+
+impl Default for TemplateSettings {
+    fn default() -> Self {
+        TemplateSettings {
+            dir: PathBuf::from("templates"),
+        }
+    }
+}
+
+/// How failed sends are retried (SPEC §7).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    /// SES requests per job, all layers together.
+    pub max_attempts: u32,
+    pub in_process: InProcessRetry,
+    /// Delays of the retry queues; the last one repeats.
+    #[serde(with = "humantime_list")]
+    pub tiers: Vec<Duration>,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        let secs = |s| Duration::from_secs(s);
+        RetrySettings {
+            max_attempts: 8,
+            in_process: InProcessRetry::default(),
+            tiers: vec![secs(10), secs(60), secs(300), secs(600), secs(900)],
+        }
+    }
+}
+
+/// Quick retries inside one delivery, with jittered exponential backoff.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InProcessRetry {
+    /// Extra SES requests after the first one, on a job's first delivery.
+    pub attempts: u32,
+    #[serde(with = "humantime_serde_compat")]
+    pub min_delay: Duration,
+    #[serde(with = "humantime_serde_compat")]
+    pub max_delay: Duration,
+}
+
+impl Default for InProcessRetry {
+    fn default() -> Self {
+        InProcessRetry {
+            attempts: 2,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Size limits on jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_job_bytes: usize,
+    /// Per SES request; past it the request counts as a retryable timeout.
+    #[serde(with = "humantime_serde_compat")]
+    pub ses_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_job_bytes: herald_shared::job::DEFAULT_MAX_JOB_BYTES,
+            ses_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One channel: its environments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSettings {
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentSettings>,
+}
+
+/// A configuration that could not be loaded, with every problem found.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration {source_name}:\n  - {}", problems.join("\n  - "))]
+pub struct ConfigError {
+    pub source_name: String,
+    pub problems: Vec<String>,
+}
+
+impl Settings {
+    /// Loads a file, or the embedded configuration when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let (name, text) = match path {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => (path.display().to_string(), text),
+                Err(e) => {
+                    return Err(ConfigError {
+                        source_name: path.display().to_string(),
+                        problems: vec![format!("cannot read the file: {e}")],
+                    })
+                }
+            },
+            None => ("(embedded)".to_owned(), EMBEDDED_CONFIG.to_owned()),
+        };
+        Settings::from_toml(&name, &text, &|k| std::env::var(k).ok())
+    }
+
+    /// Parses TOML text, interpolating `${…}` with `lookup`.
+    pub fn from_toml(
+        name: &str,
+        text: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let fail = |problems: Vec<String>| ConfigError {
+            source_name: name.to_owned(),
+            problems,
+        };
+        let mut tree: toml::Value = toml::from_str(text).map_err(|e| fail(vec![e.to_string()]))?;
+        let mut errors = Vec::new();
+        interpolate::interpolate_tree(&mut tree, "", lookup, &mut errors);
+        if !errors.is_empty() {
+            return Err(fail(errors.iter().map(ToString::to_string).collect()));
+        }
+        let interpolated = toml::to_string(&tree).map_err(|e| fail(vec![e.to_string()]))?;
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(
+                &interpolated,
+                config::FileFormat::Toml,
+            ))
+            .add_source(
+                config::Environment::with_prefix("HERALD")
+                    .prefix_separator("__")
+                    .separator("__"),
+            )
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| fail(vec![e.to_string()]))?;
+        let problems = settings.problems();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(fail(problems))
+        }
+    }
+
+    /// Checks what types alone do not, naming each problem's location.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.amqp.prefetch == 0 {
+            problems.push("amqp.prefetch: must be at least 1".into());
+        }
+        if self.retry.max_attempts == 0 {
+            problems.push("retry.max_attempts: must be at least 1".into());
+        }
+        if self.retry.tiers.is_empty() {
+            problems.push("retry.tiers: give at least one delay".into());
+        }
+        for (channel, settings) in &self.channels {
+            for (env, e) in &settings.environments {
+                let at = format!("channels.{channel}.environments.{env}");
+                problems.extend(e.problems().into_iter().map(|p| format!("{at}.{p}")));
+            }
+        }
+        problems
+    }
+
+    /// Finds an environment's settings; `channel` may be omitted when the
+    /// environment has exactly one channel.
+    pub fn environment(
+        &self,
+        environment: &str,
+        channel: Option<&str>,
+    ) -> Option<(&str, &EnvironmentSettings)> {
+        match channel {
+            Some(channel) => self
+                .channels
+                .get_key_value(channel)
+                .and_then(|(name, c)| Some((name.as_str(), c.environments.get(environment)?))),
+            None => {
+                let mut found = self.channels.iter().filter_map(|(name, c)| {
+                    Some((name.as_str(), c.environments.get(environment)?))
+                });
+                let first = found.next()?;
+                found.next().is_none().then_some(first)
+            }
+        }
+    }
+}
+
+/// The configuration file to use when none is given: `herald.toml`, else
+/// `examples/herald.toml`, else the embedded one.
+pub fn default_config_path() -> Option<PathBuf> {
+    ["herald.toml", "examples/herald.toml"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+mod humantime_list {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|t| humantime::parse_duration(t).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
