@@ -5,5 +5,15 @@
 //! - [`render`]: Liquid templates, sender fields, attachments, raw MIME.
 #![forbid(unsafe_code)]
 
+pub mod amqp;
+pub mod cli;
+pub mod clock;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod pipeline;
 pub mod render;
+pub mod routes;
+pub mod ses;
 pub mod settings;
+pub mod worker;

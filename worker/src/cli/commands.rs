@@ -1,0 +1,175 @@
+//! `run`, `enqueue`, `render`, `check` and `topology declare`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use herald_shared::producer::Producer;
+use herald_shared::Job;
+
+use super::setup::{self, load};
+use super::CliError;
+use crate::amqp::{self, topology};
+use crate::pipeline::build_email;
+use crate::routes::Mode;
+use crate::worker::{self, Health};
+
+/// `herald run`: the worker, until SIGTERM or Ctrl-C.
+pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
+    let loaded = load(config, Mode::Live, |_| {}).await?;
+    let deps = loaded.deps;
+    let source = loaded
+        .source
+        .map_or("(built in)".into(), |p| p.display().to_string());
+    tracing::info!(config = %source, "configuration loaded");
+    let health = Arc::new(Health::default());
+    let listen = deps.settings.server.listen.clone();
+    if !listen.is_empty() {
+        let router = crate::http::router(deps.metrics.clone(), health.clone());
+        crate::http::serve(&listen, router)
+            .await
+            .map_err(CliError::usage)?;
+    }
+    worker::run(deps, health, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown requested: finishing jobs in flight");
+}
+
+/// `herald enqueue`: publishes each file with a confirm.
+pub async fn enqueue(config: Option<&Path>, files: &[PathBuf], raw: bool) -> Result<(), CliError> {
+    let (settings, _) = setup::settings(config)?;
+    let mut bodies = Vec::with_capacity(files.len());
+    for file in files {
+        let body = std::fs::read(file)
+            .with_context(|| format!("cannot read {}", file.display()))
+            .map_err(CliError::usage)?;
+        let id = if raw {
+            Job::peek_id(&body).unwrap_or_default()
+        } else {
+            Job::parse(&body, settings.limits.max_job_bytes)
+                .map_err(|e| CliError::usage(anyhow::anyhow!("{}: {e}", file.display())))?
+                .id
+        };
+        bodies.push((file, id, body));
+    }
+    let amqp = &settings.amqp;
+    let connection = amqp::connect(amqp).await?;
+    topology::declare(
+        &connection.create_channel().await?,
+        amqp,
+        &settings.retry.tiers,
+    )
+    .await?;
+    let producer = Producer::new(&connection)
+        .await?
+        .with_target(&amqp.jobs_exchange, &amqp.routing_key);
+    let total = bodies.len();
+    for (n, (file, id, body)) in bodies.iter().enumerate() {
+        producer
+            .publish_raw(body, id)
+            .await
+            .with_context(|| format!("publishing {}", file.display()))?;
+        println!("[{}/{total}] enqueued {id} ({})", n + 1, file.display());
+    }
+    let _ = connection.close(200, "done".into()).await;
+    Ok(())
+}
+
+/// `herald render`: the raw email a job would produce, never sent.
+pub async fn render(
+    config: Option<&Path>,
+    job_file: &Path,
+    out: Option<&Path>,
+) -> Result<(), CliError> {
+    let loaded = load(config, Mode::Sandbox, |_| {}).await?;
+    let deps = &loaded.deps;
+    let body = std::fs::read(job_file)
+        .with_context(|| format!("cannot read {}", job_file.display()))
+        .map_err(CliError::usage)?;
+    let job = Job::parse(&body, deps.settings.limits.max_job_bytes).map_err(CliError::usage)?;
+    let route = deps
+        .routes
+        .resolve(&job.environment, job.channel.as_deref())
+        .map_err(CliError::usage)?;
+    let (email, raw) =
+        build_email(&deps.templates, route, &job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, &raw)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "wrote {} ({} bytes): from {} to {}, subject {:?}, {} attachment(s)",
+                path.display(),
+                raw.len(),
+                email.from.address,
+                email.to.address,
+                email.subject,
+                email.attachments.len()
+            );
+        }
+        None => std::io::stdout().write_all(&raw)?,
+    }
+    Ok(())
+}
+
+/// `herald check`: configuration and templates, without connecting anywhere.
+pub async fn check(config: Option<&Path>) -> Result<(), CliError> {
+    let loaded = load(config, Mode::Sandbox, |_| {}).await?;
+    let settings = &loaded.deps.settings;
+    let environments: usize = settings
+        .channels
+        .values()
+        .map(|c| c.environments.len())
+        .sum();
+    let source = loaded
+        .source
+        .map_or("(built in)".into(), |p| p.display().to_string());
+    println!(
+        "{source}: ok: {} channel(s), {environments} environment(s), {} workflow template set(s)",
+        settings.channels.len(),
+        loaded.deps.templates.workflow_names().len()
+    );
+    Ok(())
+}
+
+/// `herald topology declare`.
+pub async fn declare(config: Option<&Path>) -> Result<(), CliError> {
+    let (settings, _) = setup::settings(config)?;
+    let connection = amqp::connect(&settings.amqp).await?;
+    let channel = connection.create_channel().await?;
+    topology::declare(&channel, &settings.amqp, &settings.retry.tiers).await?;
+    let _ = connection.close(200, "done".into()).await;
+    let a = &settings.amqp;
+    println!(
+        "declared exchanges {}, {}, {}",
+        a.jobs_exchange, a.dead_letter_exchange, a.events_exchange
+    );
+    let retry = topology::retry_queue_names(a, &settings.retry.tiers).join(", ");
+    println!(
+        "declared queues {}, {}, {retry}",
+        a.jobs_queue, a.dead_queue
+    );
+    Ok(())
+}

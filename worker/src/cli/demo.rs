@@ -1,0 +1,175 @@
+//! `herald demo`: a newcomer's first command. With RabbitMQ up and no AWS
+//! account, it shows jobs flowing to status events, in sandbox mode, on a
+//! topology of its own (`demo.herald.*`) so it never touches real jobs.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use herald_shared::producer::Producer;
+use herald_shared::{Event, Job};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+
+use super::setup::load;
+use super::CliError;
+use crate::amqp::{self, topology};
+use crate::routes::Mode;
+use crate::worker::{self, Health};
+
+/// The example jobs, built in for when `examples/jobs` is not at hand.
+const EXAMPLE_JOBS: &[(&str, &str)] = &[
+    (
+        "welcome.json",
+        include_str!("../../../examples/jobs/welcome.json"),
+    ),
+    (
+        "password-reset.json",
+        include_str!("../../../examples/jobs/password-reset.json"),
+    ),
+    (
+        "inline-with-attachment.json",
+        include_str!("../../../examples/jobs/inline-with-attachment.json"),
+    ),
+    (
+        "no-email.json",
+        include_str!("../../../examples/jobs/no-email.json"),
+    ),
+];
+
+/// Prefix of the demo's exchanges and queues.
+pub const DEMO_PREFIX: &str = "demo.";
+
+pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
+    let loaded = load(config, Mode::Sandbox, |s| {
+        s.amqp = s.amqp.clone().namespaced(DEMO_PREFIX);
+        s.server.listen.clear();
+    })
+    .await?;
+    let deps = loaded.deps;
+    let amqp = &deps.settings.amqp;
+    let jobs = example_jobs()?;
+    println!(
+        "Herald demo: {} example jobs, sandbox mode (no email leaves this machine)",
+        jobs.len()
+    );
+
+    let connection = amqp::connect(amqp).await?;
+    let channel = connection.create_channel().await?;
+    topology::declare(&channel, amqp, &deps.settings.retry.tiers).await?;
+    let events = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions::exclusive().auto_delete(),
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_bind(
+            events.name().clone(),
+            amqp.events_exchange.as_str().into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    let mut consumer = channel
+        .basic_consume(
+            events.name().clone(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    println!(
+        "declared {} → {} → {}",
+        amqp.jobs_exchange, amqp.jobs_queue, amqp.events_exchange
+    );
+
+    let producer = Producer::new(&connection)
+        .await?
+        .with_target(&amqp.jobs_exchange, &amqp.routing_key);
+    let mut waiting = HashSet::new();
+    for (name, body) in &jobs {
+        let id = Job::peek_id(body.as_bytes()).unwrap_or_default();
+        producer.publish_raw(body.as_bytes(), &id).await?;
+        println!("enqueued  {id:<24} ({name})");
+        waiting.insert(id);
+    }
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(worker::run(
+        deps.clone(),
+        Arc::new(Health::default()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let total = waiting.len();
+    while !waiting.is_empty() {
+        let next = tokio::time::timeout(Duration::from_secs(30), consumer.next()).await;
+        let Ok(Some(Ok(delivery))) = next else {
+            let _ = stop.send(());
+            return Err(anyhow::anyhow!("no event within 30 s; is a worker stuck?").into());
+        };
+        delivery.ack(BasicAckOptions::default()).await?;
+        let Ok(event) = serde_json::from_slice::<Event>(&delivery.data) else {
+            continue;
+        };
+        if event.kind.is_terminal() && waiting.remove(&event.message_id) {
+            let done = total - waiting.len();
+            println!(
+                "[{done}/{total}] {:<20} {:<24} {}",
+                event.kind.as_str(),
+                event.message_id,
+                event.event_data
+            );
+        }
+    }
+    let _ = stop.send(());
+    worker.await.map_err(anyhow::Error::from)??;
+    let _ = connection.close(200, "demo done".into()).await;
+    let outboxes: HashSet<String> = deps
+        .settings
+        .channels
+        .values()
+        .flat_map(|c| c.environments.values())
+        .filter_map(|e| e.outbox.as_ref().map(|o| o.display().to_string()))
+        .collect();
+    println!("done: every job ended in one terminal event");
+    if !outboxes.is_empty() {
+        let dirs: Vec<String> = outboxes.into_iter().collect();
+        println!(
+            "sandboxed emails were written to {}/ as <message_id>.eml",
+            dirs.join("/, ")
+        );
+    }
+    Ok(())
+}
+
+/// `examples/jobs/*.json` when present, else the built-in copies.
+fn example_jobs() -> Result<Vec<(String, String)>, CliError> {
+    let dir = Path::new("examples/jobs");
+    if !dir.is_dir() {
+        let built_in = EXAMPLE_JOBS
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.to_string()));
+        return Ok(built_in.collect());
+    }
+    let mut jobs = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            jobs.push((name, std::fs::read_to_string(&path)?));
+        }
+    }
+    jobs.sort();
+    Ok(jobs)
+}

@@ -1,0 +1,123 @@
+//! Subcommands of `herald` (SPEC §8). Exit codes: 0 success, 1 runtime
+//! failure, 2 usage or configuration error.
+
+mod commands;
+mod demo;
+mod setup;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::logging::LogFormat;
+
+pub use setup::Loaded;
+
+/// Herald: notification jobs from RabbitMQ, sent through AWS SES.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about)]
+pub struct Cli {
+    /// Configuration file [default: herald.toml, else examples/herald.toml, else built in]
+    #[arg(long, short, global = true, env = "HERALD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "HERALD_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the worker until SIGTERM or Ctrl-C.
+    Run,
+    /// Declare the topology, enqueue the example jobs, process them in sandbox mode and print each event.
+    Demo,
+    /// Publish job files to the jobs exchange, each confirmed by the broker.
+    Enqueue {
+        /// Job files (JSON).
+        #[arg(required = true)]
+        jobs: Vec<PathBuf>,
+        /// Publish files as they are, without validating them.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Render exactly what would be sent for a job, without sending it.
+    Render {
+        /// Job file (JSON).
+        job: PathBuf,
+        /// Write the raw email here instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate the configuration and every template, without connecting anywhere.
+    Check,
+    /// Manage the RabbitMQ topology.
+    Topology {
+        #[command(subcommand)]
+        action: TopologyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopologyAction {
+    /// Declare every exchange and queue (idempotent).
+    Declare,
+}
+
+impl Command {
+    /// Log level when `RUST_LOG` is not set: quiet for one-shot commands.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Run => "info",
+            _ => "warn",
+        }
+    }
+}
+
+/// A failure and the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit_code: u8,
+    pub error: anyhow::Error,
+}
+
+impl CliError {
+    /// Exit code 2: the configuration or the command's input is wrong.
+    pub fn usage(error: impl Into<anyhow::Error>) -> CliError {
+        CliError {
+            exit_code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for CliError {
+    fn from(error: E) -> CliError {
+        CliError {
+            exit_code: 1,
+            error: error.into(),
+        }
+    }
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Run => commands::run(config).await,
+        Command::Demo => demo::run(config).await,
+        Command::Enqueue { jobs, raw } => commands::enqueue(config, &jobs, raw).await,
+        Command::Render { job, out } => commands::render(config, &job, out.as_deref()).await,
+        Command::Check => commands::check(config).await,
+        Command::Topology {
+            action: TopologyAction::Declare,
+        } => commands::declare(config).await,
+    }
+}

@@ -1,0 +1,88 @@
+//! Loading configuration, templates and routes for a command, with every
+//! problem reported at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::CliError;
+use crate::metrics::Metrics;
+use crate::pipeline::Deps;
+use crate::render::{TemplateStore, EXAMPLE_TEMPLATES};
+use crate::routes::{Mode, Routes};
+use crate::settings::{default_config_path, ConfigError, Settings};
+
+/// A loaded configuration, ready to process jobs.
+pub struct Loaded {
+    pub deps: Arc<Deps>,
+    /// The file read, or `None` for the built-in configuration.
+    pub source: Option<PathBuf>,
+}
+
+/// The file to read: the one given, else the default search.
+pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit.map(Path::to_path_buf).or_else(default_config_path)
+}
+
+/// Loads settings only.
+pub fn settings(explicit: Option<&Path>) -> Result<(Settings, Option<PathBuf>), CliError> {
+    let path = config_path(explicit);
+    let settings = Settings::load(path.as_deref()).map_err(CliError::usage)?;
+    Ok((settings, path))
+}
+
+/// Loads settings, templates and routes; `adjust` may change the settings
+/// first (the demo's own topology names).
+pub async fn load(
+    explicit: Option<&Path>,
+    mode: Mode,
+    adjust: impl FnOnce(&mut Settings),
+) -> Result<Loaded, CliError> {
+    let (mut settings, source) = settings(explicit)?;
+    adjust(&mut settings);
+    let mut problems = Vec::new();
+    let templates = load_templates(&settings, source.is_none(), &mut problems);
+    let timeout = settings.limits.ses_timeout;
+    let routes = Routes::build(&settings, &templates, mode, timeout)
+        .await
+        .map_err(|p| problems.extend(p))
+        .ok();
+    match routes {
+        Some(routes) if problems.is_empty() => Ok(Loaded {
+            deps: Arc::new(Deps {
+                settings,
+                templates,
+                routes,
+                metrics: Arc::new(Metrics::new()),
+            }),
+            source,
+        }),
+        _ => Err(CliError::usage(ConfigError {
+            source_name: source.map_or("(embedded)".into(), |p| p.display().to_string()),
+            problems,
+        })),
+    }
+}
+
+/// The workflow templates of `templates.dir`; the built-in configuration
+/// falls back to the built-in example templates when the folder is absent.
+pub fn load_templates(
+    settings: &Settings,
+    embedded: bool,
+    problems: &mut Vec<String>,
+) -> TemplateStore {
+    let dir = &settings.templates.dir;
+    let result = if dir.is_dir() {
+        TemplateStore::load_dir(dir)
+    } else if embedded {
+        TemplateStore::from_files("(built-in examples)", EXAMPLE_TEMPLATES.iter().copied())
+    } else {
+        Err(vec![format!(
+            "templates.dir: {} is not a directory",
+            dir.display()
+        )])
+    };
+    result.unwrap_or_else(|p| {
+        problems.extend(p);
+        TemplateStore::empty()
+    })
+}

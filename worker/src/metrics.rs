@@ -1,0 +1,225 @@
+//! Every metric Herald exports (SPEC §10), in one place. Label values come
+//! from configuration (environment, channel) or from fixed sets (status,
+//! outcome, tier, reason), never from job data, so cardinality stays bounded.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// Labels of per-message counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MessageLabels {
+    pub environment: String,
+    pub channel: String,
+    pub status: String,
+}
+
+/// Labels of SES request counters; `outcome` is `ok` or the retry class.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SesLabels {
+    pub environment: String,
+    pub channel: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TierLabels {
+    pub tier: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+/// The worker's metrics and the registry that exposes them.
+pub struct Metrics {
+    pub registry: Registry,
+    pub jobs_received: Counter,
+    pub messages: Family<MessageLabels, Counter>,
+    pub ses_requests: Family<SesLabels, Counter>,
+    pub ses_request_duration: Histogram,
+    pub job_duration: Histogram,
+    pub render_duration: Histogram,
+    pub retries: Family<TierLabels, Counter>,
+    pub dead_lettered: Family<ReasonLabels, Counter>,
+    pub in_flight: Gauge,
+    pub rate_limit_wait: Histogram,
+    pub amqp_connected: Gauge,
+    pub amqp_reconnects: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// 1 ms to ~33 s: SES answers in tens of milliseconds, throttled or slow
+/// requests take seconds.
+fn latency_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(0.001, 2.0, 16)
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let jobs_received = Counter::default();
+        let messages = Family::<MessageLabels, Counter>::default();
+        let ses_requests = Family::<SesLabels, Counter>::default();
+        let ses_request_duration = Histogram::new(latency_buckets());
+        let job_duration = Histogram::new(latency_buckets());
+        let render_duration = Histogram::new(exponential_buckets(0.00001, 4.0, 10));
+        let retries = Family::<TierLabels, Counter>::default();
+        let dead_lettered = Family::<ReasonLabels, Counter>::default();
+        let in_flight = Gauge::default();
+        let rate_limit_wait = Histogram::new(latency_buckets());
+        let amqp_connected = Gauge::default();
+        let amqp_reconnects = Counter::default();
+        let r = &mut registry;
+        r.register(
+            "herald_jobs_received",
+            "Jobs taken from the queue",
+            jobs_received.clone(),
+        );
+        r.register("herald_messages", "Jobs by final status", messages.clone());
+        r.register(
+            "herald_ses_requests",
+            "SES SendEmail requests by outcome",
+            ses_requests.clone(),
+        );
+        r.register(
+            "herald_ses_request_duration_seconds",
+            "Duration of SES requests",
+            ses_request_duration.clone(),
+        );
+        r.register(
+            "herald_job_duration_seconds",
+            "From receiving a job to acknowledging it",
+            job_duration.clone(),
+        );
+        r.register(
+            "herald_render_duration_seconds",
+            "Rendering templates and building the MIME message",
+            render_duration.clone(),
+        );
+        r.register(
+            "herald_retries",
+            "Jobs moved to a delayed-retry tier",
+            retries.clone(),
+        );
+        r.register(
+            "herald_dead_lettered",
+            "Jobs moved to the dead-letter queue",
+            dead_lettered.clone(),
+        );
+        r.register(
+            "herald_in_flight",
+            "Jobs being processed",
+            in_flight.clone(),
+        );
+        r.register(
+            "herald_rate_limit_wait_seconds",
+            "Time jobs waited for the send-rate limiter",
+            rate_limit_wait.clone(),
+        );
+        r.register(
+            "herald_amqp_connected",
+            "1 while connected to RabbitMQ",
+            amqp_connected.clone(),
+        );
+        r.register(
+            "herald_amqp_reconnects",
+            "Reconnections to RabbitMQ",
+            amqp_reconnects.clone(),
+        );
+        Metrics {
+            registry,
+            jobs_received,
+            messages,
+            ses_requests,
+            ses_request_duration,
+            job_duration,
+            render_duration,
+            retries,
+            dead_lettered,
+            in_flight,
+            rate_limit_wait,
+            amqp_connected,
+            amqp_reconnects,
+        }
+    }
+
+    /// The text exposition served on `/metrics`.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+
+    /// Counts one job's final status.
+    pub fn message(&self, environment: &str, channel: &str, status: &str) {
+        self.messages
+            .get_or_create(&MessageLabels {
+                environment: environment.to_owned(),
+                channel: channel.to_owned(),
+                status: status.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one SES request and its duration.
+    pub fn ses_request(&self, environment: &str, channel: &str, outcome: &str, seconds: f64) {
+        self.ses_requests
+            .get_or_create(&SesLabels {
+                environment: environment.to_owned(),
+                channel: channel.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.ses_request_duration.observe(seconds);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_name_is_exported() {
+        let metrics = Metrics::new();
+        metrics.message("prod", "ses", "sent");
+        metrics.ses_request("prod", "ses", "ok", 0.02);
+        metrics
+            .retries
+            .get_or_create(&TierLabels { tier: "10s".into() })
+            .inc();
+        metrics
+            .dead_lettered
+            .get_or_create(&ReasonLabels {
+                reason: "fatal_error".into(),
+            })
+            .inc();
+        let text = metrics.encode();
+        for name in [
+            "herald_jobs_received_total",
+            "herald_messages_total{environment=\"prod\",channel=\"ses\",status=\"sent\"} 1",
+            "herald_ses_requests_total{environment=\"prod\",channel=\"ses\",outcome=\"ok\"} 1",
+            "herald_ses_request_duration_seconds_bucket",
+            "herald_job_duration_seconds_count",
+            "herald_render_duration_seconds_sum",
+            "herald_retries_total{tier=\"10s\"} 1",
+            "herald_dead_lettered_total{reason=\"fatal_error\"} 1",
+            "herald_in_flight",
+            "herald_rate_limit_wait_seconds_count",
+            "herald_amqp_connected",
+            "herald_amqp_reconnects_total",
+        ] {
+            assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Channel/environment settings resolved once per configuration load: parsed
+//! sender templates and one SES client each, looked up per job by name.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::render::{SenderTemplates, TemplateStore};
+use crate::ses::SesClient;
+use crate::settings::{EnvironmentSettings, Settings};
+
+/// Where an environment's emails go.
+pub enum Transport {
+    /// Never call SES; optionally write `<message_id>.eml` to `outbox`.
+    Sandbox {
+        outbox: Option<PathBuf>,
+    },
+    Ses(SesClient),
+}
+
+/// Everything needed to send through one channel in one environment.
+pub struct Route {
+    pub channel: String,
+    pub environment: String,
+    pub settings: EnvironmentSettings,
+    pub sender: SenderTemplates,
+    pub transport: Transport,
+}
+
+impl Route {
+    pub fn is_sandbox(&self) -> bool {
+        matches!(self.transport, Transport::Sandbox { .. })
+    }
+}
+
+/// How routes are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Real SES clients where the configuration says so.
+    Live,
+    /// Every environment in sandbox mode (`herald demo`, `herald render`).
+    Sandbox,
+}
+
+/// Why a job's environment and channel do not name a route.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("unknown environment {0:?}")]
+    UnknownEnvironment(String),
+    #[error("unknown channel {channel:?} in environment {environment:?}")]
+    UnknownChannel {
+        environment: String,
+        channel: String,
+    },
+    #[error("environment {0:?} has several channels: the job must name one")]
+    AmbiguousChannel(String),
+}
+
+impl RouteError {
+    /// Short code for the `x-herald-error` header.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RouteError::UnknownEnvironment(_) => "unknown_environment",
+            RouteError::UnknownChannel { .. } => "unknown_channel",
+            RouteError::AmbiguousChannel(_) => "ambiguous_channel",
+        }
+    }
+}
+
+/// All routes, by environment.
+pub struct Routes {
+    by_environment: HashMap<String, Vec<Arc<Route>>>,
+}
+
+impl Routes {
+    /// Resolves every channel/environment, reporting every broken sender field.
+    pub async fn build(
+        settings: &Settings,
+        store: &TemplateStore,
+        mode: Mode,
+        ses_timeout: Duration,
+    ) -> Result<Routes, Vec<String>> {
+        let mut by_environment: HashMap<String, Vec<Arc<Route>>> = HashMap::new();
+        let mut problems = Vec::new();
+        for (channel, channel_settings) in &settings.channels {
+            for (environment, env) in &channel_settings.environments {
+                let sender = match SenderTemplates::parse(store, env) {
+                    Ok(sender) => sender,
+                    Err(errors) => {
+                        let at = format!("channels.{channel}.environments.{environment}");
+                        problems.extend(errors.into_iter().map(|e| format!("{at}.{e}")));
+                        continue;
+                    }
+                };
+                let transport = if env.sandbox || mode == Mode::Sandbox {
+                    Transport::Sandbox {
+                        outbox: env.outbox.clone(),
+                    }
+                } else {
+                    Transport::Ses(SesClient::build(env, ses_timeout).await)
+                };
+                let route = Route {
+                    channel: channel.clone(),
+                    environment: environment.clone(),
+                    settings: env.clone(),
+                    sender,
+                    transport,
+                };
+                by_environment
+                    .entry(environment.clone())
+                    .or_default()
+                    .push(Arc::new(route));
+            }
+        }
+        if problems.is_empty() {
+            Ok(Routes { by_environment })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The route of a job; `channel` may be omitted when the environment has one.
+    pub fn resolve(
+        &self,
+        environment: &str,
+        channel: Option<&str>,
+    ) -> Result<&Arc<Route>, RouteError> {
+        let routes = self
+            .by_environment
+            .get(environment)
+            .ok_or_else(|| RouteError::UnknownEnvironment(environment.to_owned()))?;
+        match (channel, routes.as_slice()) {
+            (Some(name), _) => routes.iter().find(|r| r.channel == name).ok_or_else(|| {
+                RouteError::UnknownChannel {
+                    environment: environment.to_owned(),
+                    channel: name.to_owned(),
+                }
+            }),
+            (None, [only]) => Ok(only),
+            (None, _) => Err(RouteError::AmbiguousChannel(environment.to_owned())),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The one place that decides whether a failed SES request is worth retrying.
+
+use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// What to do about a failed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Throttling, 5xx, timeouts, connection errors: retry with backoff.
+    Transient,
+    /// The account's sending is paused: retry on the longest tier, and alert.
+    Paused,
+    /// Retrying cannot help (rejected message, bad request, suspended account).
+    Permanent,
+}
+
+/// A failed SES request, with the SES error code kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct SendError {
+    pub retry: Retry,
+    /// The SES error code (`MessageRejected`, …) or a transport kind
+    /// (`Timeout`, `ConnectionError`, `HttpStatus503`).
+    pub code: String,
+    pub message: String,
+}
+
+impl SendError {
+    pub fn new(retry: Retry, code: impl Into<String>, message: impl Into<String>) -> SendError {
+        SendError {
+            retry,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Classifies an SES error code and HTTP status.
+pub fn classify(code: Option<&str>, status: Option<u16>) -> Retry {
+    match code {
+        Some("TooManyRequestsException" | "LimitExceededException" | "Throttling")
+        | Some("ThrottlingException" | "RequestTimeout" | "ServiceUnavailable") => {
+            return Retry::Transient
+        }
+        Some("SendingPausedException") => return Retry::Paused,
+        Some(
+            "MessageRejected"
+            | "MailFromDomainNotVerifiedException"
+            | "AccountSuspendedException"
+            | "BadRequestException"
+            | "NotFoundException"
+            | "AccessDeniedException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch",
+        ) => return Retry::Permanent,
+        _ => {}
+    }
+    match status {
+        Some(429) | Some(408) => Retry::Transient,
+        Some(s) if s >= 500 => Retry::Transient,
+        Some(_) => Retry::Permanent,
+        None => Retry::Transient,
+    }
+}
+
+/// Turns any SDK error into a [`SendError`].
+pub fn from_sdk<E, R>(err: SdkError<E, R>) -> SendError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status_code();
+            let code = service.err().code().map(str::to_owned);
+            let message = service
+                .err()
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+            let retry = classify(code.as_deref(), Some(status));
+            let code = code.unwrap_or_else(|| format!("HttpStatus{status}"));
+            SendError::new(retry, code, message)
+        }
+        SdkError::TimeoutError(_) => {
+            SendError::new(Retry::Transient, "Timeout", "SES request timed out")
+        }
+        SdkError::DispatchFailure(failure) => {
+            let code = if failure.is_timeout() {
+                "Timeout"
+            } else {
+                "ConnectionError"
+            };
+            let retry = if failure.is_user() {
+                Retry::Permanent
+            } else {
+                Retry::Transient
+            };
+            SendError::new(retry, code, DisplayErrorContext(&err).to_string())
+        }
+        SdkError::ResponseError(response) => {
+            let status = response.raw().status_code();
+            SendError::new(
+                classify(None, Some(status)),
+                format!("HttpStatus{status}"),
+                DisplayErrorContext(&err).to_string(),
+            )
+        }
+        _ => SendError::new(
+            Retry::Permanent,
+            "RequestConstruction",
+            DisplayErrorContext(&err).to_string(),
+        ),
+    }
+}
+
+/// The HTTP status of a raw response, whatever its type.
+pub trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_sesv2::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_code_and_status_is_classified() {
+        use Retry::*;
+        let table: &[(Option<&str>, Option<u16>, Retry)] = &[
+            (Some("TooManyRequestsException"), Some(429), Transient),
+            (Some("LimitExceededException"), Some(400), Transient),
+            (Some("SendingPausedException"), Some(400), Paused),
+            (Some("MessageRejected"), Some(400), Permanent),
+            (
+                Some("MailFromDomainNotVerifiedException"),
+                Some(400),
+                Permanent,
+            ),
+            (Some("AccountSuspendedException"), Some(400), Permanent),
+            (Some("BadRequestException"), Some(400), Permanent),
+            (Some("NotFoundException"), Some(404), Permanent),
+            (Some("InternalFailure"), Some(500), Transient),
+            (None, Some(502), Transient),
+            (None, Some(503), Transient),
+            (None, Some(429), Transient),
+            (None, Some(403), Permanent),
+            (None, None, Transient),
+        ];
+        for &(code, status, expected) in table {
+            assert_eq!(classify(code, status), expected, "{code:?} {status:?}");
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The SES v2 client of one channel/environment, and sending one raw email.
+
+pub mod classify;
+
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_sesv2::config::retry::RetryConfig;
+use aws_sdk_sesv2::config::Region;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
+
+pub use classify::{Retry, SendError};
+
+use crate::settings::{Auth, EnvironmentSettings};
+
+/// One SendEmail request with raw content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendRequest {
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub raw: Vec<u8>,
+    pub tags: Vec<(String, String)>,
+    pub configuration_set: Option<String>,
+}
+
+impl SendRequest {
+    /// Recipients SES counts against the send rate.
+    pub fn recipient_count(&self) -> usize {
+        self.to.len() + self.cc.len() + self.bcc.len()
+    }
+}
+
+/// An SES client with the SDK's own retries off: Herald counts every request
+/// as one attempt and retries by its own policy.
+#[derive(Clone, Debug)]
+pub struct SesClient {
+    client: aws_sdk_sesv2::Client,
+}
+
+impl SesClient {
+    /// Builds the client of one environment. Static keys stay with this
+    /// client; they are never put in the process environment.
+    pub async fn build(settings: &EnvironmentSettings, timeout: Duration) -> SesClient {
+        let region = Region::new(settings.region.clone().unwrap_or_default());
+        let timeouts = aws_sdk_sesv2::config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(timeout)
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .build();
+        let mut config = aws_sdk_sesv2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region.clone())
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts)
+            .credentials_provider(credentials(settings, region).await);
+        if let Some(url) = &settings.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        SesClient {
+            client: aws_sdk_sesv2::Client::from_conf(config.build()),
+        }
+    }
+
+    /// Sends one email; returns SES's message id.
+    pub async fn send(&self, request: &SendRequest) -> Result<String, SendError> {
+        let destination = Destination::builder()
+            .set_to_addresses(Some(request.to.clone()))
+            .set_cc_addresses((!request.cc.is_empty()).then(|| request.cc.clone()))
+            .set_bcc_addresses((!request.bcc.is_empty()).then(|| request.bcc.clone()))
+            .build();
+        let raw = RawMessage::builder()
+            .data(Blob::new(request.raw.clone()))
+            .build()
+            .map_err(|e| SendError::new(Retry::Permanent, "RequestConstruction", e.to_string()))?;
+        let mut call = self
+            .client
+            .send_email()
+            .from_email_address(&request.from)
+            .destination(destination)
+            .content(EmailContent::builder().raw(raw).build())
+            .set_configuration_set_name(request.configuration_set.clone());
+        for (name, value) in &request.tags {
+            let tag = MessageTag::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|e| {
+                    SendError::new(Retry::Permanent, "RequestConstruction", e.to_string())
+                })?;
+            call = call.email_tags(tag);
+        }
+        let output = call.send().await.map_err(classify::from_sdk)?;
+        Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+}
+
+async fn credentials(settings: &EnvironmentSettings, region: Region) -> SharedCredentialsProvider {
+    let static_keys = |id: &str, secret: &str, token: Option<&str>| {
+        SharedCredentialsProvider::new(Credentials::new(
+            id,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "herald-static",
+        ))
+    };
+    let default_chain = || async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(region.clone())
+            .load()
+            .await;
+        config
+            .credentials_provider()
+            .unwrap_or_else(|| static_keys("", "", None))
+    };
+    match &settings.auth {
+        Some(Auth::AccessKey {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        }) => static_keys(
+            access_key_id.expose(),
+            secret_access_key.expose(),
+            session_token.as_ref().map(|t| t.expose()),
+        ),
+        Some(Auth::AssumeRole {
+            role_arn,
+            external_id,
+            session_name,
+            access_key_id,
+            secret_access_key,
+        }) => {
+            let base = match (access_key_id, secret_access_key) {
+                (Some(id), Some(secret)) => static_keys(id.expose(), secret.expose(), None),
+                _ => default_chain().await,
+            };
+            let mut sts = aws_config::defaults(BehaviorVersion::latest())
+                .region(region.clone())
+                .credentials_provider(base);
+            if let Some(url) = &settings.sts_endpoint_url {
+                sts = sts.endpoint_url(url);
+            }
+            let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+                .session_name(session_name.clone().unwrap_or_else(|| "herald".into()))
+                .region(region);
+            if let Some(external_id) = external_id {
+                provider = provider.external_id(external_id.expose());
+            }
+            SharedCredentialsProvider::new(provider.configure(&sts.load().await).build().await)
+        }
+        Some(Auth::DefaultChain) | None => default_chain().await,
+    }
+}
+
+/// Times one SES call, for the request-duration histogram.
+pub async fn timed<T>(future: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let start = Instant::now();
+    let out = future.await;
+    (out, start.elapsed())
+}

@@ -1,0 +1,158 @@
+//! Makes an [`Outcome`] durable on the broker, then acknowledges the job.
+//! Every publish is confirmed before the ack: a crash at any point leaves the
+//! job in the work queue, to be processed again, never nowhere.
+
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicNackOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::BasicProperties;
+
+use herald_shared::topology::headers;
+
+use crate::amqp::topology::retry_queue_names;
+use crate::amqp::{text, with_headers, PublishError, Publisher};
+use crate::clock::now_rfc3339;
+use crate::metrics::{ReasonLabels, TierLabels};
+use crate::pipeline::{DeadLetter, Deps, History, Outcome};
+
+/// Header counting the delayed retries a job has taken.
+pub const RETRIES_HEADER: &str = "x-herald-retries";
+
+/// Reads a job's retry history from its headers.
+pub fn history(properties: &BasicProperties) -> History {
+    let table = properties.headers().as_ref();
+    History {
+        attempts: header_u32(table, headers::ATTEMPTS),
+        retries: header_u32(table, RETRIES_HEADER),
+    }
+}
+
+fn header_u32(table: Option<&FieldTable>, key: &str) -> u32 {
+    let value = table.and_then(|t| t.inner().get(key));
+    let number = match value {
+        Some(AMQPValue::ShortShortInt(v)) => i64::from(*v),
+        Some(AMQPValue::ShortShortUInt(v)) => i64::from(*v),
+        Some(AMQPValue::ShortInt(v)) => i64::from(*v),
+        Some(AMQPValue::ShortUInt(v)) => i64::from(*v),
+        Some(AMQPValue::LongInt(v)) => i64::from(*v),
+        Some(AMQPValue::LongUInt(v)) => i64::from(*v),
+        Some(AMQPValue::LongLongInt(v)) => *v,
+        Some(AMQPValue::LongString(s)) => s.to_string().parse().unwrap_or(0),
+        _ => 0,
+    };
+    u32::try_from(number).unwrap_or(0)
+}
+
+/// Publishes what the outcome requires, then acks; on any failure nacks the
+/// job back to the queue. Returns whether the outcome was made durable.
+pub async fn settle(
+    deps: &Deps,
+    publisher: &Publisher,
+    delivery: &Delivery,
+    outcome: &Outcome,
+) -> bool {
+    let result = match outcome {
+        Outcome::Finished(event) => publisher.publish_event(event).await,
+        Outcome::Retry {
+            event,
+            attempts,
+            tier,
+        } => retry(deps, publisher, delivery, event, *attempts, *tier).await,
+        Outcome::Dead(dead) => dead_letter(deps, publisher, delivery, dead).await,
+    };
+    match result {
+        Ok(()) => {
+            if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
+                tracing::warn!(error = %e, "ack failed; the broker will deliver the job again");
+            }
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not make the outcome durable; returning the job to the queue");
+            let requeue = BasicNackOptions {
+                multiple: false,
+                requeue: true,
+            };
+            if let Err(e) = delivery.nack(requeue).await {
+                tracing::warn!(error = %e, "nack failed; the broker will deliver the job again");
+            }
+            false
+        }
+    }
+}
+
+async fn retry(
+    deps: &Deps,
+    publisher: &Publisher,
+    delivery: &Delivery,
+    event: &herald_shared::Event,
+    attempts: u32,
+    tier: usize,
+) -> Result<(), PublishError> {
+    let settings = &deps.settings;
+    let queues = retry_queue_names(&settings.amqp, &settings.retry.tiers);
+    let queue = &queues[tier];
+    publisher.publish_event(event).await?;
+    let retries = history(&delivery.properties).retries + 1;
+    let headers = with_headers(
+        delivery.properties.headers().as_ref(),
+        &[
+            (headers::ATTEMPTS, AMQPValue::LongInt(attempts as i32)),
+            (RETRIES_HEADER, AMQPValue::LongInt(retries as i32)),
+        ],
+    );
+    let properties = delivery.properties.clone().with_headers(headers);
+    publisher
+        .publish_job("", queue, &delivery.data, properties)
+        .await?;
+    let label = crate::amqp::topology::tier_label(settings.retry.tiers[tier]);
+    deps.metrics
+        .retries
+        .get_or_create(&TierLabels { tier: label })
+        .inc();
+    tracing::info!(attempts, retry_queue = %queue, error = %event.event_data["error"], "send failed, retrying later");
+    Ok(())
+}
+
+async fn dead_letter(
+    deps: &Deps,
+    publisher: &Publisher,
+    delivery: &Delivery,
+    dead: &DeadLetter,
+) -> Result<(), PublishError> {
+    if let Some(event) = &dead.event {
+        publisher.publish_event(event).await?;
+    }
+    let headers = with_headers(
+        delivery.properties.headers().as_ref(),
+        &[
+            (headers::FAILURE_REASON, text(dead.reason.as_str())),
+            (headers::ERROR, text(&dead.code)),
+            (headers::ERROR_MESSAGE, text(&truncate(&dead.message, 1024))),
+            (headers::ATTEMPTS, AMQPValue::LongInt(dead.attempts as i32)),
+            (headers::FAILED_AT, text(&now_rfc3339())),
+        ],
+    );
+    let properties = delivery.properties.clone().with_headers(headers);
+    let exchange = &deps.settings.amqp.dead_letter_exchange;
+    publisher
+        .publish_job(exchange, "", &delivery.data, properties)
+        .await?;
+    let reason = dead.reason.as_str().to_owned();
+    deps.metrics
+        .dead_lettered
+        .get_or_create(&ReasonLabels { reason })
+        .inc();
+    tracing::warn!(
+        reason = dead.reason.as_str(),
+        error = %dead.code,
+        message = %dead.message,
+        attempts = dead.attempts,
+        "job dead-lettered"
+    );
+    Ok(())
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
