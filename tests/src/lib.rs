@@ -1,1 +1,34 @@
+//! Support for Herald's end-to-end suites, which run against a real RabbitMQ,
+//! moto (a third-party SES v2 emulator) and a fake SES scripted per test.
+//!
+//! - [`broker`]: a per-test namespace of exchanges and queues, publishing
+//!   jobs, reading events and dead letters.
+//! - [`fake_ses`]: an SES v2 `SendEmail` endpoint whose answers a test
+//!   scripts (success, throttling, 5xx, slow) and which records requests.
+//! - [`moto`]: talking to the moto server (verified identities, stored mail).
+//! - [`worker`]: `spawn_worker()`, the worker in-process on a test namespace.
+#![forbid(unsafe_code)]
 
+pub mod broker;
+pub mod fake_ses;
+pub mod moto;
+pub mod worker;
+
+/// A name unique to this test run: `<label>-<8 hex digits>`.
+pub fn unique(label: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{label}-{}", &id[..8])
+}
+
+/// A minimal valid job for `environment`, as JSON.
+pub fn job_json(id: &str, environment: &str, email: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "environment": environment,
+        "workflow": "welcome",
+        "recipient": { "id": "user_1", "email": email, "name": "Ada Lovelace" },
+        "actor": { "id": "user_9", "name": "Grace" },
+        "tenant": "acme",
+        "data": { "plan": "pro" }
+    })
+}

@@ -1,0 +1,247 @@
+//! One test's own topology on the shared broker, and ways to look into it.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use herald_shared::producer::Producer;
+use herald_shared::Event;
+use herald_worker::amqp::topology;
+use herald_worker::settings::AmqpSettings;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, ExchangeDeleteOptions, QueueBindOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Channel, Connection, ConnectionProperties, Consumer};
+
+/// The broker tests use; `AMQP_URL` overrides it.
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A test's namespace of exchanges and queues, declared and ready.
+pub struct TestBroker {
+    pub amqp: AmqpSettings,
+    pub tiers: Vec<Duration>,
+    pub connection: Connection,
+    pub channel: Channel,
+    producer: Producer,
+}
+
+/// A dead letter as read back from the dead-letter queue.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub body: Vec<u8>,
+    pub headers: FieldTable,
+}
+
+impl DeadLetter {
+    /// A header as text (strings and numbers).
+    pub fn header(&self, key: &str) -> Option<String> {
+        match self.headers.inner().get(key)? {
+            AMQPValue::LongString(s) => Some(s.to_string()),
+            AMQPValue::ShortString(s) => Some(s.to_string()),
+            AMQPValue::LongInt(n) => Some(n.to_string()),
+            AMQPValue::LongLongInt(n) => Some(n.to_string()),
+            other => Some(format!("{other:?}")),
+        }
+    }
+}
+
+impl TestBroker {
+    /// Declares the topology of `namespace` with these retry tiers.
+    pub async fn new(namespace: &str, tiers: &[Duration]) -> TestBroker {
+        let amqp = AmqpSettings {
+            url: herald_worker::settings::Secret::new(amqp_url()),
+            ..AmqpSettings::default()
+        }
+        .namespaced(&format!("{namespace}."));
+        let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ must run on AMQP_URL (see README: Tests)");
+        let channel = connection.create_channel().await.unwrap();
+        topology::declare(&channel, &amqp, tiers).await.unwrap();
+        let producer = Producer::new(&connection)
+            .await
+            .unwrap()
+            .with_target(&amqp.jobs_exchange, &amqp.routing_key);
+        TestBroker {
+            amqp,
+            tiers: tiers.to_vec(),
+            connection,
+            channel,
+            producer,
+        }
+    }
+
+    /// Publishes a job body as is, confirmed.
+    pub async fn publish(&self, body: &[u8]) {
+        let id = herald_shared::Job::peek_id(body).unwrap_or_default();
+        self.producer.publish_raw(body, &id).await.unwrap();
+    }
+
+    /// Publishes a JSON job, confirmed.
+    pub async fn publish_json(&self, job: &serde_json::Value) {
+        self.publish(&serde_json::to_vec(job).unwrap()).await;
+    }
+
+    /// Starts collecting every event; call before publishing.
+    pub async fn events(&self) -> Events {
+        let channel = self.connection.create_channel().await.unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions::exclusive().auto_delete(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                self.amqp.events_exchange.as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let consumer = channel
+            .basic_consume(
+                queue.name().clone(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        Events {
+            _channel: channel,
+            consumer,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Messages ready in a queue of this namespace.
+    pub async fn queue_len(&self, queue: &str) -> u32 {
+        let channel = self.connection.create_channel().await.unwrap();
+        let q = channel
+            .queue_declare(
+                queue.into(),
+                QueueDeclareOptions::durable().passive(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let _ = channel.close(200, "".into()).await;
+        q.message_count()
+    }
+
+    /// Takes every message of the dead-letter queue.
+    pub async fn take_dead_letters(&self) -> Vec<DeadLetter> {
+        self.take_all(&self.amqp.dead_queue.clone()).await
+    }
+
+    /// Takes every message of a queue.
+    pub async fn take_all(&self, queue: &str) -> Vec<DeadLetter> {
+        let mut letters = Vec::new();
+        while let Some(message) = self
+            .channel
+            .basic_get(queue.into(), BasicGetOptions::default())
+            .await
+            .unwrap()
+        {
+            let delivery = message.delivery;
+            letters.push(DeadLetter {
+                body: delivery.data.clone(),
+                headers: delivery.properties.headers().clone().unwrap_or_default(),
+            });
+            delivery.ack(BasicAckOptions::default()).await.unwrap();
+        }
+        letters
+    }
+
+    /// Waits until the dead-letter queue holds `n` messages, then takes them.
+    pub async fn wait_dead_letters(&self, n: usize, timeout: Duration) -> Vec<DeadLetter> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut letters = Vec::new();
+        while letters.len() < n && tokio::time::Instant::now() < deadline {
+            letters.extend(self.take_dead_letters().await);
+            if letters.len() < n {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        letters
+    }
+
+    /// Deletes every queue and exchange of the namespace.
+    pub async fn cleanup(self) {
+        let a = &self.amqp;
+        let mut queues = vec![a.jobs_queue.clone(), a.dead_queue.clone()];
+        queues.extend(topology::retry_queue_names(a, &self.tiers));
+        for queue in queues {
+            let _ = self
+                .channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+        for exchange in [
+            &a.jobs_exchange,
+            &a.dead_letter_exchange,
+            &a.events_exchange,
+        ] {
+            let _ = self
+                .channel
+                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await;
+        }
+        let _ = self.connection.close(200, "".into()).await;
+    }
+}
+
+/// Status events as they arrive.
+pub struct Events {
+    _channel: Channel,
+    consumer: Consumer,
+    /// Every event received so far, in order.
+    pub seen: Vec<Event>,
+}
+
+impl Events {
+    /// The next event, or `None` after `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<Event> {
+        let delivery = tokio::time::timeout(timeout, self.consumer.next())
+            .await
+            .ok()??
+            .ok()?;
+        delivery.ack(BasicAckOptions::default()).await.ok()?;
+        let event: Event = serde_json::from_slice(&delivery.data).expect("events are valid JSON");
+        assert_eq!(
+            delivery.routing_key.as_str(),
+            event.kind.as_str(),
+            "routing key = type"
+        );
+        self.seen.push(event.clone());
+        Some(event)
+    }
+
+    /// Collects events until `n` terminal ones arrived or `timeout` passed.
+    pub async fn terminal(&mut self, n: usize, timeout: Duration) -> Vec<Event> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut terminal = Vec::new();
+        while terminal.len() < n {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(event) if event.kind.is_terminal() => terminal.push(event),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        terminal
+    }
+
+    /// Waits `quiet` for any further event; returns it if one came.
+    pub async fn expect_quiet(&mut self, quiet: Duration) -> Option<Event> {
+        self.next(quiet).await
+    }
+}

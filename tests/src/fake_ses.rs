@@ -1,0 +1,199 @@
+//! A fake SES v2 endpoint. Each test scripts its answers (success, an SES
+//! error code with its HTTP status, a delay) and reads back what was sent.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with a fresh message id.
+    Ok,
+    /// An SES error: HTTP status and error code (`x-amzn-ErrorType`).
+    Error(u16, &'static str),
+    /// Waits, then answers with the inner reply.
+    Delayed(Duration, Box<Reply>),
+}
+
+impl Reply {
+    pub fn throttled() -> Reply {
+        Reply::Error(429, "TooManyRequestsException")
+    }
+    pub fn server_error() -> Reply {
+        Reply::Error(500, "InternalFailure")
+    }
+    pub fn rejected() -> Reply {
+        Reply::Error(400, "MessageRejected")
+    }
+    pub fn after(delay: Duration, reply: Reply) -> Reply {
+        Reply::Delayed(delay, Box::new(reply))
+    }
+}
+
+/// One `SendEmail` request as received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The JSON body, in the API's field names.
+    pub body: Value,
+    /// The decoded raw MIME message.
+    pub raw: String,
+    /// The `Authorization` header (SigV4: names the access key id).
+    pub authorization: String,
+    /// The `X-Amz-Security-Token` header, for temporary credentials.
+    pub security_token: Option<String>,
+}
+
+impl Recorded {
+    /// The EmailTags as (name, value) pairs.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        self.body["EmailTags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                (
+                    t["Name"].as_str().unwrap().to_owned(),
+                    t["Value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    script: Mutex<VecDeque<Reply>>,
+    default: Mutex<Option<Reply>>,
+    requests: Mutex<Vec<Recorded>>,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+    served: AtomicUsize,
+}
+
+/// A running fake SES on a free loopback port.
+#[derive(Clone)]
+pub struct FakeSes {
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl FakeSes {
+    /// Starts the server; it answers `Ok` until scripted otherwise.
+    pub async fn start() -> FakeSes {
+        let inner = Arc::new(Inner::default());
+        let app = Router::new()
+            .route("/v2/email/outbound-emails", post(send_email))
+            .route("/v2/email/account", get(get_account))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeSes { url, inner }
+    }
+
+    /// Answers these replies in order, then the default.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.inner.script.lock().unwrap().extend(replies);
+    }
+
+    /// The answer once the script is used up.
+    pub fn set_default(&self, reply: Reply) {
+        *self.inner.default.lock().unwrap() = Some(reply);
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.inner.requests.lock().unwrap().clone()
+    }
+
+    /// Requests answered so far.
+    pub fn served(&self) -> usize {
+        self.inner.served.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn peak_concurrency(&self) -> usize {
+        self.inner.peak.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `n` requests were received.
+    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.inner.requests.lock().unwrap().len() < n {
+            if tokio::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+}
+
+async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: String) -> Response {
+    let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    inner.peak.fetch_max(now, Ordering::SeqCst);
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let raw = body["Content"]["Raw"]["Data"]
+        .as_str()
+        .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    inner.requests.lock().unwrap().push(Recorded {
+        body,
+        raw,
+        authorization: header("authorization").unwrap_or_default(),
+        security_token: header("x-amz-security-token"),
+    });
+    let scripted = inner.script.lock().unwrap().pop_front();
+    let reply = scripted
+        .or_else(|| inner.default.lock().unwrap().clone())
+        .unwrap_or(Reply::Ok);
+    let response = answer(&inner, reply).await;
+    inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+async fn answer(inner: &Inner, mut reply: Reply) -> Response {
+    while let Reply::Delayed(delay, next) = reply {
+        tokio::time::sleep(delay).await;
+        reply = *next;
+    }
+    let n = inner.served.fetch_add(1, Ordering::SeqCst) + 1;
+    match reply {
+        Reply::Ok => Json(json!({ "MessageId": format!("fake-{n:08}") })).into_response(),
+        Reply::Error(status, code) => (
+            StatusCode::from_u16(status).unwrap(),
+            [
+                ("x-amzn-ErrorType", code),
+                ("content-type", "application/json"),
+            ],
+            json!({ "message": format!("scripted {code}") }).to_string(),
+        )
+            .into_response(),
+        Reply::Delayed(..) => unreachable!("delays are unwrapped above"),
+    }
+}
+
+async fn get_account() -> Json<Value> {
+    Json(json!({
+        "SendQuota": { "Max24HourSend": 50000.0, "MaxSendRate": 14.0, "SentLast24Hours": 0.0 },
+        "SendingEnabled": true,
+        "ProductionAccessEnabled": true
+    }))
+}

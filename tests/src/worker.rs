@@ -1,0 +1,106 @@
+//! `spawn_worker()`: the worker in-process, on a test's own namespace.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_worker::pipeline::Deps;
+use herald_worker::render::TemplateStore;
+use herald_worker::routes::{Mode, Routes};
+use herald_worker::settings::Settings;
+use herald_worker::worker::{self, Health};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::broker::TestBroker;
+
+/// The repository's `examples/templates`.
+pub fn example_templates_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/templates")
+}
+
+/// A worker running in this process.
+pub struct TestWorker {
+    pub deps: Arc<Deps>,
+    pub health: Arc<Health>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Loads `config` (TOML) onto the broker's namespace and starts a worker;
+/// returns once it consumes.
+pub async fn spawn_worker(broker: &TestBroker, config: &str) -> TestWorker {
+    let mut settings = Settings::from_toml("test", config, &|k| std::env::var(k).ok())
+        .unwrap_or_else(|e| panic!("test configuration: {e}"));
+    settings.amqp = broker.amqp.clone();
+    settings.retry.tiers = broker.tiers.clone();
+    let templates =
+        TemplateStore::load_dir(&example_templates_dir()).expect("example templates load");
+    let timeout = settings.limits.ses_timeout;
+    let routes = Routes::build(&settings, &templates, Mode::Live, timeout)
+        .await
+        .unwrap_or_else(|p| panic!("routes: {p:?}"));
+    let deps = Arc::new(Deps {
+        settings,
+        templates,
+        routes,
+        metrics: Arc::new(herald_worker::metrics::Metrics::new()),
+    });
+    let health = Arc::new(Health::default());
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(worker::run(deps.clone(), health.clone(), async {
+        let _ = stopped.await;
+    }));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !health.is_ready() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "worker did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    TestWorker {
+        deps,
+        health,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl TestWorker {
+    /// Asks the worker to stop and waits until it finished its jobs.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(30), &mut self.task)
+            .await
+            .map_err(|_| anyhow::anyhow!("worker did not stop within 30 s"))??
+    }
+
+    /// Whether the worker task has ended (it should not, unless stopped).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+/// A sandbox-free environment `prod` on channel `ses` sending to `endpoint`
+/// with static keys, plus extra TOML lines for that environment.
+pub fn ses_config(endpoint: &str, extra: &str) -> String {
+    format!(
+        r#"
+[retry]
+max_attempts = 4
+in_process = {{ attempts = 1, min_delay = "10ms", max_delay = "50ms" }}
+
+[channels.ses.environments.prod]
+region = "us-east-1"
+endpoint_url = "{endpoint}"
+auth = {{ scheme = "access_key", access_key_id = "AKIDTESTHERALD", secret_access_key = "test-secret-value" }}
+from_address = "notify@{{{{ vars.domain }}}}"
+from_name = "{{{{ vars.app_name }}}}"
+vars = {{ domain = "example.com", app_name = "Example" }}
+{extra}
+"#
+    )
+}
