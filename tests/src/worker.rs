@@ -32,7 +32,9 @@ pub struct TestWorker {
 pub async fn spawn_worker(broker: &TestBroker, config: &str) -> TestWorker {
     let mut settings = Settings::from_toml("test", config, &|k| std::env::var(k).ok())
         .unwrap_or_else(|e| panic!("test configuration: {e}"));
+    let prefetch = settings.amqp.prefetch;
     settings.amqp = broker.amqp.clone();
+    settings.amqp.prefetch = prefetch;
     settings.retry.tiers = broker.tiers.clone();
     let templates =
         TemplateStore::load_dir(&example_templates_dir()).expect("example templates load");
