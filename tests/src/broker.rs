@@ -122,6 +122,31 @@ impl TestBroker {
         }
     }
 
+    /// Declares a durable queue that keeps every event, surviving this
+    /// connection; read it with [`TestBroker::take_all`].
+    pub async fn capture_events(&self) -> String {
+        let name = format!("{}.capture", self.amqp.events_exchange);
+        self.channel
+            .queue_declare(
+                name.as_str().into(),
+                QueueDeclareOptions::durable(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        self.channel
+            .queue_bind(
+                name.as_str().into(),
+                self.amqp.events_exchange.as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        name
+    }
+
     /// Messages ready in a queue of this namespace.
     pub async fn queue_len(&self, queue: &str) -> u32 {
         let channel = self.connection.create_channel().await.unwrap();

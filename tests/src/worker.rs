@@ -30,6 +30,11 @@ pub struct TestWorker {
 /// Loads `config` (TOML) onto the broker's namespace and starts a worker;
 /// returns once it consumes.
 pub async fn spawn_worker(broker: &TestBroker, config: &str) -> TestWorker {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_test_writer()
+        .try_init();
     let mut settings = Settings::from_toml("test", config, &|k| std::env::var(k).ok())
         .unwrap_or_else(|e| panic!("test configuration: {e}"));
     let prefetch = settings.amqp.prefetch;

@@ -76,7 +76,7 @@ pub async fn run(
 /// One connection's life: connect, declare, consume until shutdown or failure.
 async fn session(
     deps: &Arc<Deps>,
-    health: &Health,
+    health: &Arc<Health>,
     mut shutdown: Pin<&mut impl Future<Output = ()>>,
 ) -> anyhow::Result<()> {
     let amqp = &deps.settings.amqp;
@@ -106,6 +106,11 @@ async fn session(
     deps.metrics.amqp_connected.set(1);
     health.set_ready(true);
     tracing::info!(queue = %amqp.jobs_queue, prefetch = amqp.prefetch, "consuming jobs");
+    let watcher = tokio::spawn(watch_connection(
+        connection.status().clone(),
+        deps.clone(),
+        health.clone(),
+    ));
 
     let permits = Arc::new(Semaphore::new(usize::from(amqp.prefetch)));
     let mut tasks = JoinSet::new();
@@ -140,6 +145,7 @@ async fn session(
             },
         }
     };
+    watcher.abort();
     health.set_ready(false);
     let _ = channel
         .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
@@ -152,6 +158,32 @@ async fn session(
     let _ = connection.close(200, "worker stopping".into()).await;
     deps.metrics.amqp_connected.set(0);
     result
+}
+
+/// Follows the connection while lapin recovers it: not ready while it is
+/// down, one reconnect counted each time it comes back.
+async fn watch_connection(status: lapin::ConnectionStatus, deps: Arc<Deps>, health: Arc<Health>) {
+    let mut up = true;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        match (up, status.connected()) {
+            (true, false) => {
+                up = false;
+                health.set_ready(false);
+                deps.metrics.amqp_connected.set(0);
+                tracing::warn!("RabbitMQ connection lost; recovering");
+            }
+            (false, true) => {
+                up = true;
+                deps.metrics.amqp_reconnects.inc();
+                deps.metrics.amqp_connected.set(1);
+                health.set_ready(true);
+                tracing::info!("RabbitMQ connection recovered");
+            }
+            _ => {}
+        }
+    }
 }
 
 async fn handle(
