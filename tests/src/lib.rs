@@ -32,3 +32,20 @@ pub fn job_json(id: &str, environment: &str, email: &str) -> serde_json::Value {
         "data": { "plan": "pro" }
     })
 }
+
+/// The `herald` binary of this build (`target/<profile>/herald`), which
+/// `cargo test --workspace` builds for the worker's own CLI suite.
+pub fn herald_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let bin = profile_dir.join(format!("herald{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo test --workspace` (or `cargo build -p herald-worker`)",
+        bin.display()
+    );
+    bin
+}

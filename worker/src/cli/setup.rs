@@ -37,9 +37,10 @@ pub async fn load(
     mode: Mode,
     adjust: impl FnOnce(&mut Settings),
 ) -> Result<Loaded, CliError> {
-    let (mut settings, source) = settings(explicit)?;
+    let source = config_path(explicit);
+    let mut settings = Settings::load_unchecked(source.as_deref()).map_err(CliError::usage)?;
     adjust(&mut settings);
-    let mut problems = Vec::new();
+    let mut problems = settings.problems();
     let templates = load_templates(&settings, source.is_none(), &mut problems);
     let timeout = settings.limits.ses_timeout;
     let routes = Routes::build(&settings, &templates, mode, timeout)

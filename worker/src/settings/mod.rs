@@ -206,6 +206,21 @@ pub struct ConfigError {
 impl Settings {
     /// Loads a file, or the embedded configuration when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let settings = Settings::load_unchecked(path)?;
+        let problems = settings.problems();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError {
+                source_name: path.map_or("(embedded)".into(), |p| p.display().to_string()),
+                problems,
+            })
+        }
+    }
+
+    /// Loads without [`Settings::problems`], for callers that report them
+    /// together with problems found later (templates, sender fields).
+    pub fn load_unchecked(path: Option<&Path>) -> Result<Settings, ConfigError> {
         let (name, text) = match path {
             Some(path) => match std::fs::read_to_string(path) {
                 Ok(text) => (path.display().to_string(), text),
@@ -218,11 +233,28 @@ impl Settings {
             },
             None => ("(embedded)".to_owned(), EMBEDDED_CONFIG.to_owned()),
         };
-        Settings::from_toml(&name, &text, &|k| std::env::var(k).ok())
+        Settings::parse(&name, &text, &|k| std::env::var(k).ok())
     }
 
-    /// Parses TOML text, interpolating `${…}` with `lookup`.
+    /// Parses TOML text, interpolating `${…}` with `lookup`, and checks it.
     pub fn from_toml(
+        name: &str,
+        text: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let settings = Settings::parse(name, text, lookup)?;
+        let problems = settings.problems();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError {
+                source_name: name.to_owned(),
+                problems,
+            })
+        }
+    }
+
+    fn parse(
         name: &str,
         text: &str,
         lookup: &dyn Fn(&str) -> Option<String>,
@@ -238,7 +270,7 @@ impl Settings {
             return Err(fail(errors.iter().map(ToString::to_string).collect()));
         }
         let interpolated = toml::to_string(&tree).map_err(|e| fail(vec![e.to_string()]))?;
-        let settings: Settings = config::Config::builder()
+        config::Config::builder()
             .add_source(config::File::from_str(
                 &interpolated,
                 config::FileFormat::Toml,
@@ -250,13 +282,7 @@ impl Settings {
             )
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| fail(vec![e.to_string()]))?;
-        let problems = settings.problems();
-        if problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(fail(problems))
-        }
+            .map_err(|e| fail(vec![e.to_string()]))
     }
 
     /// Checks what types alone do not, naming each problem's location.

@@ -1,0 +1,98 @@
+//! `herald run` as a process: SIGTERM stops it taking jobs, lets the jobs in
+//! flight finish, and it exits 0.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use herald_shared::EventType;
+use herald_tests::broker::{amqp_url, TestBroker};
+use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::worker::{example_templates_dir, ses_config};
+use herald_tests::{herald_bin, job_json, unique};
+
+#[tokio::test]
+async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
+    let ses = FakeSes::start().await;
+    ses.set_default(Reply::after(Duration::from_millis(1500), Reply::Ok));
+    let ns = unique("sigterm");
+    let tiers = [Duration::from_secs(10)];
+    let broker = TestBroker::new(&ns, &tiers).await;
+    let a = &broker.amqp;
+    let config = format!(
+        r#"
+[amqp]
+url = "{url}"
+prefetch = 3
+jobs_exchange = "{}"
+jobs_queue = "{}"
+retry_queue_prefix = "{}"
+dead_letter_exchange = "{}"
+dead_queue = "{}"
+events_exchange = "{}"
+[server]
+listen = ""
+[templates]
+dir = "{templates}"
+{ses}
+"#,
+        a.jobs_exchange,
+        a.jobs_queue,
+        a.retry_queue_prefix,
+        a.dead_letter_exchange,
+        a.dead_queue,
+        a.events_exchange,
+        url = amqp_url(),
+        templates = example_templates_dir().display(),
+        ses = ses_config(&ses.url, "").replace("[retry]", "[retry]\ntiers = [\"10s\"]"),
+    );
+    let file = std::env::temp_dir().join(format!("{ns}.toml"));
+    std::fs::write(&file, config).unwrap();
+    let mut events = broker.events().await;
+    for n in 0..5 {
+        broker
+            .publish_json(&job_json(&format!("{ns}-{n}"), "prod", "ada@example.com"))
+            .await;
+    }
+    let child = Command::new(herald_bin())
+        .args(["run", "--config", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        ses.wait_for_requests(3, Duration::from_secs(20)).await,
+        "three jobs in flight"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let finished = events.terminal(3, Duration::from_secs(10)).await;
+    assert_eq!(
+        finished.len(),
+        3,
+        "the jobs in flight finished: {:?}",
+        events.seen
+    );
+    assert!(finished.iter().all(|e| e.kind == EventType::Sent));
+    assert_eq!(ses.requests().len(), 3, "no job was taken after SIGTERM");
+    assert_eq!(
+        broker.queue_len(&broker.amqp.jobs_queue).await,
+        2,
+        "the rest wait in the queue"
+    );
+    let _ = std::fs::remove_file(file);
+    broker.cleanup().await;
+}
