@@ -146,7 +146,7 @@ async fn dead_letter(
     tracing::warn!(
         reason = dead.reason.as_str(),
         error = %dead.code,
-        message = %dead.message,
+        detail = %dead.message,
         attempts = dead.attempts,
         "job dead-lettered"
     );
