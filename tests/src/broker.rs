@@ -85,6 +85,39 @@ impl TestBroker {
         self.publish(&serde_json::to_vec(job).unwrap()).await;
     }
 
+    /// Publishes dead letters straight to the dead-letter exchange, as the
+    /// worker would, each `(body, headers)`; confirms are awaited together.
+    pub async fn publish_dead_letters(&self, letters: &[(Vec<u8>, FieldTable)]) {
+        let channel = self.connection.create_channel().await.unwrap();
+        channel
+            .confirm_select(lapin::options::ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        let mut confirms = Vec::with_capacity(letters.len());
+        for (body, headers) in letters {
+            let id = herald_shared::Job::peek_id(body).unwrap_or_default();
+            let properties = lapin::BasicProperties::default()
+                .with_delivery_mode(2)
+                .with_message_id(id.as_str().into())
+                .with_headers(headers.clone());
+            let confirm = channel
+                .basic_publish(
+                    self.amqp.dead_letter_exchange.as_str().into(),
+                    "".into(),
+                    lapin::options::BasicPublishOptions::default(),
+                    body,
+                    properties,
+                )
+                .await
+                .unwrap();
+            confirms.push(confirm);
+        }
+        for confirm in confirms {
+            assert!(confirm.await.unwrap().is_ack());
+        }
+        let _ = channel.close(200, "".into()).await;
+    }
+
     /// Starts collecting every event; call before publishing.
     pub async fn events(&self) -> Events {
         let channel = self.connection.create_channel().await.unwrap();
@@ -268,5 +301,24 @@ impl Events {
     /// Waits `quiet` for any further event; returns it if one came.
     pub async fn expect_quiet(&mut self, quiet: Duration) -> Option<Event> {
         self.next(quiet).await
+    }
+}
+
+impl TestBroker {
+    /// The `[amqp]` section that points a `herald` process at this namespace.
+    pub fn amqp_toml(&self, prefetch: u16) -> String {
+        let a = &self.amqp;
+        format!(
+            "[amqp]\nurl = \"{}\"\nprefetch = {prefetch}\njobs_exchange = \"{}\"\njobs_queue = \"{}\"\n\
+             retry_queue_prefix = \"{}\"\ndead_letter_exchange = \"{}\"\ndead_queue = \"{}\"\n\
+             events_exchange = \"{}\"\n",
+            amqp_url(),
+            a.jobs_exchange,
+            a.jobs_queue,
+            a.retry_queue_prefix,
+            a.dead_letter_exchange,
+            a.dead_queue,
+            a.events_exchange,
+        )
     }
 }

@@ -73,6 +73,8 @@ impl Recorded {
 #[derive(Default)]
 struct Inner {
     script: Mutex<VecDeque<Reply>>,
+    /// Scripts for one message, by its `herald_message_id` tag.
+    per_message: Mutex<std::collections::HashMap<String, VecDeque<Reply>>>,
     default: Mutex<Option<Reply>>,
     requests: Mutex<Vec<Recorded>>,
     in_flight: AtomicUsize,
@@ -104,6 +106,16 @@ impl FakeSes {
     /// Answers these replies in order, then the default.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.inner.script.lock().unwrap().extend(replies);
+    }
+
+    /// Answers these replies to requests for one message (matched by its
+    /// `herald_message_id` tag), before the shared script.
+    pub fn script_for(&self, message_id_tag: &str, replies: impl IntoIterator<Item = Reply>) {
+        let mut scripts = self.inner.per_message.lock().unwrap();
+        scripts
+            .entry(message_id_tag.to_owned())
+            .or_default()
+            .extend(replies);
     }
 
     /// The answer once the script is used up.
@@ -154,13 +166,31 @@ async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: S
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    let message_tag = body["EmailTags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            t["Name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with("_message_id"))
+        })
+        .and_then(|t| t["Value"].as_str())
+        .unwrap_or_default()
+        .to_owned();
     inner.requests.lock().unwrap().push(Recorded {
         body,
         raw,
         authorization: header("authorization").unwrap_or_default(),
         security_token: header("x-amz-security-token"),
     });
-    let scripted = inner.script.lock().unwrap().pop_front();
+    let for_message = inner
+        .per_message
+        .lock()
+        .unwrap()
+        .get_mut(&message_tag)
+        .and_then(VecDeque::pop_front);
+    let scripted = for_message.or_else(|| inner.script.lock().unwrap().pop_front());
     let reply = scripted
         .or_else(|| inner.default.lock().unwrap().clone())
         .unwrap_or(Reply::Ok);

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::{amqp_url, TestBroker};
+use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::{example_templates_dir, ses_config};
 use herald_tests::{herald_bin, job_json, unique};
@@ -17,33 +17,11 @@ async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
     let ns = unique("sigterm");
     let tiers = [Duration::from_secs(10)];
     let broker = TestBroker::new(&ns, &tiers).await;
-    let a = &broker.amqp;
     let config = format!(
-        r#"
-[amqp]
-url = "{url}"
-prefetch = 3
-jobs_exchange = "{}"
-jobs_queue = "{}"
-retry_queue_prefix = "{}"
-dead_letter_exchange = "{}"
-dead_queue = "{}"
-events_exchange = "{}"
-[server]
-listen = ""
-[templates]
-dir = "{templates}"
-{ses}
-"#,
-        a.jobs_exchange,
-        a.jobs_queue,
-        a.retry_queue_prefix,
-        a.dead_letter_exchange,
-        a.dead_queue,
-        a.events_exchange,
-        url = amqp_url(),
-        templates = example_templates_dir().display(),
-        ses = ses_config(&ses.url, "").replace("[retry]", "[retry]\ntiers = [\"10s\"]"),
+        "{}\n[server]\nlisten = \"\"\n[templates]\ndir = \"{}\"\n{}",
+        broker.amqp_toml(3),
+        example_templates_dir().display(),
+        ses_config(&ses.url, "").replace("[retry]", "[retry]\ntiers = [\"10s\"]"),
     );
     let file = std::env::temp_dir().join(format!("{ns}.toml"));
     std::fs::write(&file, config).unwrap();

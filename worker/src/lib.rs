@@ -8,6 +8,7 @@
 pub mod amqp;
 pub mod cli;
 pub mod clock;
+pub mod dlq;
 pub mod http;
 pub mod logging;
 pub mod metrics;

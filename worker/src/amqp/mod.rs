@@ -1,5 +1,6 @@
 //! RabbitMQ: connections, the topology of SPEC §3, and confirmed publishing.
 
+pub mod headers;
 mod publisher;
 pub mod topology;
 

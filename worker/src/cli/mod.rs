@@ -3,6 +3,7 @@
 
 mod commands;
 mod demo;
+mod dlq;
 mod setup;
 
 use std::path::PathBuf;
@@ -63,6 +64,71 @@ pub enum Command {
         #[command(subcommand)]
         action: TopologyAction,
     },
+    /// Inspect, replay and purge dead letters.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqAction {
+    /// Show dead letters without consuming or reordering them.
+    List {
+        /// Show at most this many, from the head of the queue.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// One JSON object per line, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move matching dead letters back to the jobs exchange, attempts reset.
+    Replay {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Replay at most this many.
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Show how many would move; move nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Drop dead letters (all of them, or those matching).
+    Purge {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Show how many would be dropped; drop nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Criteria that select dead letters; all given must match.
+#[derive(Debug, clap::Args)]
+pub struct FilterArgs {
+    /// The job's message id.
+    #[arg(long)]
+    id: Option<String>,
+    /// Failure reason (fatal_error, retries_exhausted, delivery_limit) or error code.
+    #[arg(long)]
+    reason: Option<String>,
+    /// The job's workflow.
+    #[arg(long)]
+    workflow: Option<String>,
+    /// Only letters that failed longer ago than this (e.g. 7d, 12h).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    older_than: Option<std::time::Duration>,
+}
+
+impl From<FilterArgs> for crate::dlq::Filter {
+    fn from(a: FilterArgs) -> Self {
+        crate::dlq::Filter {
+            id: a.id,
+            reason: a.reason,
+            workflow: a.workflow,
+            older_than: a.older_than,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,11 +138,12 @@ pub enum TopologyAction {
 }
 
 impl Command {
-    /// Log level when `RUST_LOG` is not set: quiet for one-shot commands.
+    /// Log filter when `RUST_LOG` is not set. One-shot commands report
+    /// broker failures as their own error, so the AMQP client's logs are off.
     pub fn default_log_level(&self) -> &'static str {
         match self {
             Command::Run => "info",
-            _ => "warn",
+            _ => "warn,lapin=off",
         }
     }
 }
@@ -119,5 +186,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Topology {
             action: TopologyAction::Declare,
         } => commands::declare(config).await,
+        Command::Dlq { action } => match action {
+            DlqAction::List { limit, json } => dlq::list(config, limit, json).await,
+            DlqAction::Replay {
+                filter,
+                limit,
+                dry_run,
+            } => dlq::apply(config, dlq::Action::Replay, filter.into(), limit, dry_run).await,
+            DlqAction::Purge { filter, dry_run } => {
+                dlq::apply(config, dlq::Action::Purge, filter.into(), None, dry_run).await
+            }
+        },
     }
 }

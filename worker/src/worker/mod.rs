@@ -11,9 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use futures_util::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
-use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -206,7 +208,13 @@ async fn handle(
         attempt = history.attempts + 1,
     );
     async {
-        let processed = pipeline::process(&deps, &delivery.data, history).await;
+        let processing = AssertUnwindSafe(pipeline::process(&deps, &delivery.data, history));
+        let Ok(processed) = processing.catch_unwind().await else {
+            tracing::error!("processing the job panicked; returning it to the queue (its delivery limit stops a loop)");
+            let requeue = BasicNackOptions { multiple: false, requeue: true };
+            let _ = delivery.nack(requeue).await;
+            return;
+        };
         let outcome = &processed.outcome;
         if settle::settle(&deps, &publisher, &delivery, outcome).await {
             let (environment, channel) = match &processed.route {

@@ -4,7 +4,7 @@
 
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::AMQPValue;
 use lapin::BasicProperties;
 
 use herald_shared::topology::headers;
@@ -22,25 +22,9 @@ pub const RETRIES_HEADER: &str = "x-herald-retries";
 pub fn history(properties: &BasicProperties) -> History {
     let table = properties.headers().as_ref();
     History {
-        attempts: header_u32(table, headers::ATTEMPTS),
-        retries: header_u32(table, RETRIES_HEADER),
+        attempts: crate::amqp::headers::count(table, headers::ATTEMPTS),
+        retries: crate::amqp::headers::count(table, RETRIES_HEADER),
     }
-}
-
-fn header_u32(table: Option<&FieldTable>, key: &str) -> u32 {
-    let value = table.and_then(|t| t.inner().get(key));
-    let number = match value {
-        Some(AMQPValue::ShortShortInt(v)) => i64::from(*v),
-        Some(AMQPValue::ShortShortUInt(v)) => i64::from(*v),
-        Some(AMQPValue::ShortInt(v)) => i64::from(*v),
-        Some(AMQPValue::ShortUInt(v)) => i64::from(*v),
-        Some(AMQPValue::LongInt(v)) => i64::from(*v),
-        Some(AMQPValue::LongUInt(v)) => i64::from(*v),
-        Some(AMQPValue::LongLongInt(v)) => *v,
-        Some(AMQPValue::LongString(s)) => s.to_string().parse().unwrap_or(0),
-        _ => 0,
-    };
-    u32::try_from(number).unwrap_or(0)
 }
 
 /// Publishes what the outcome requires, then acks; on any failure nacks the

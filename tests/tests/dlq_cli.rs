@@ -1,0 +1,154 @@
+//! `herald dlq` as an operator runs it, including Ctrl-C in the middle of a
+//! large replay.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use herald_tests::broker::TestBroker;
+use herald_tests::{herald_bin, job_json, unique};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+
+const TIERS: [Duration; 1] = [Duration::from_secs(1)];
+
+fn letters(prefix: &str, n: usize) -> Vec<(Vec<u8>, FieldTable)> {
+    (0..n)
+        .map(|i| {
+            let mut headers = FieldTable::default();
+            headers.insert(
+                "x-herald-failure-reason".into(),
+                AMQPValue::LongString(LongString::from("fatal_error")),
+            );
+            headers.insert(
+                "x-herald-error".into(),
+                AMQPValue::LongString(LongString::from("render_error")),
+            );
+            headers.insert("x-herald-attempts".into(), AMQPValue::LongInt(0));
+            let body = serde_json::to_vec(&job_json(
+                &format!("{prefix}-{i:05}"),
+                "prod",
+                "a@example.com",
+            ))
+            .unwrap();
+            (body, headers)
+        })
+        .collect()
+}
+
+fn config_file(broker: &TestBroker, name: &str) -> std::path::PathBuf {
+    let file = std::env::temp_dir().join(format!("{name}.toml"));
+    std::fs::write(&file, broker.amqp_toml(8)).unwrap();
+    file
+}
+
+#[tokio::test]
+async fn list_and_replay_from_the_command_line() {
+    let ns = unique("dlq-cli");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    broker.publish_dead_letters(&letters("cli", 3)).await;
+    let config = config_file(&broker, &ns);
+    let herald = |args: &[&str]| {
+        let mut all = vec!["--config", config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        Command::new(herald_bin()).args(all).output().unwrap()
+    };
+
+    let listed = herald(&["dlq", "list"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let table = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        table.contains("cli-00000")
+            && table.contains("fatal_error")
+            && table.contains("render_error"),
+        "{table}"
+    );
+    assert!(table.contains("3 of 3 dead letter(s) shown"), "{table}");
+
+    let json = herald(&["dlq", "list", "--json", "--limit", "2"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "cli-00000");
+    assert_eq!(lines[0]["reason"], "fatal_error");
+
+    let replayed = herald(&["dlq", "replay", "--id", "cli-00001"]);
+    assert!(replayed.status.success());
+    assert!(String::from_utf8_lossy(&replayed.stdout).contains("replayed 1 of 3"));
+    assert_eq!(broker.queue_len(&broker.amqp.jobs_queue).await, 1);
+    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 2);
+
+    let purged = herald(&["dlq", "purge"]);
+    assert!(purged.status.success());
+    assert!(String::from_utf8_lossy(&purged.stdout).contains("purged 2 of 2"));
+    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 0);
+    let _ = std::fs::remove_file(config);
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_replay_loses_and_duplicates_nothing() {
+    const N: usize = 4000;
+    let ns = unique("dlq-interrupt");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    broker.publish_dead_letters(&letters("int", N)).await;
+    let config = config_file(&broker, &ns);
+
+    let mut child = Command::new(herald_bin())
+        .args(["--config", config.to_str().unwrap(), "dlq", "replay"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let first_progress = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let line = lines.next().and_then(Result::ok);
+        std::thread::spawn(move || lines.for_each(drop));
+        line
+    })
+    .await
+    .unwrap();
+    assert!(
+        first_progress
+            .unwrap_or_default()
+            .contains("letters scanned"),
+        "progress is reported"
+    );
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an interrupted replay is not a success"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("replayed"));
+
+    let moved = broker.take_all(&broker.amqp.jobs_queue.clone()).await;
+    let left = broker.take_dead_letters().await;
+    assert!(
+        !moved.is_empty() && !left.is_empty(),
+        "interrupted midway: moved {}, left {}",
+        moved.len(),
+        left.len()
+    );
+    assert_eq!(moved.len() + left.len(), N, "nothing lost, nothing doubled");
+    let ids: HashSet<Vec<u8>> = moved.iter().chain(&left).map(|l| l.body.clone()).collect();
+    assert_eq!(ids.len(), N, "every letter exactly once");
+    let _ = std::fs::remove_file(config);
+    broker.cleanup().await;
+}
