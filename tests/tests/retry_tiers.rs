@@ -110,3 +110,47 @@ async fn a_job_waiting_on_a_long_tier_does_not_delay_one_on_a_short_tier() {
     worker.stop().await.unwrap();
     broker.cleanup().await;
 }
+
+#[tokio::test]
+async fn paused_sending_waits_on_the_longest_tier_and_is_counted() {
+    let ses = FakeSes::start().await;
+    ses.script([Reply::Error(400, "SendingPausedException")]);
+    let broker = TestBroker::new(
+        &unique("tiers-paused"),
+        &[Duration::from_millis(100), Duration::from_millis(300)],
+    )
+    .await;
+    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
+    let mut events = broker.events().await;
+    broker
+        .publish_json(&job_json(&unique("m"), "prod", "ada@example.com"))
+        .await;
+
+    let terminal = events.terminal(1, WAIT).await;
+    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", events.seen);
+    assert_eq!(events.seen[0].kind, EventType::DeliveryAttempted);
+    assert_eq!(
+        ses.requests().len(),
+        2,
+        "no quick in-process retry while sending is paused"
+    );
+    let metrics = &worker.deps.metrics;
+    let tier = metrics
+        .retries
+        .get_or_create(&herald_worker::metrics::TierLabels {
+            tier: "300ms".into(),
+        })
+        .get();
+    assert_eq!(tier, 1, "the longest tier");
+    let paused = metrics
+        .ses_requests
+        .get_or_create(&herald_worker::metrics::SesLabels {
+            environment: "prod".into(),
+            channel: "ses".into(),
+            outcome: "sending_paused".into(),
+        })
+        .get();
+    assert_eq!(paused, 1);
+    worker.stop().await.unwrap();
+    broker.cleanup().await;
+}
