@@ -32,4 +32,25 @@ mod tests {
         assert_eq!(sanitize_tag_value(&"a.".repeat(300)).len(), 256);
         assert_eq!(sanitize_tag_value("é€"), EMPTY_TAG_VALUE);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_unicode_becomes_a_valid_tag_value(input in "\\PC*") {
+            let value = sanitize_tag_value(&input);
+            proptest::prop_assert!(!value.is_empty() && value.len() <= MAX_TAG_CHARS);
+            proptest::prop_assert!(value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+            proptest::prop_assert_eq!(sanitize_tag_value(&value), value.clone(), "sanitising is idempotent");
+        }
+
+        #[test]
+        fn allowed_characters_are_kept_in_order(input in "[A-Za-z0-9_\\-é .€]{0,400}") {
+            let kept: String = input.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+            let value = sanitize_tag_value(&input);
+            if kept.is_empty() {
+                proptest::prop_assert_eq!(value, EMPTY_TAG_VALUE);
+            } else {
+                proptest::prop_assert_eq!(value, kept.chars().take(MAX_TAG_CHARS).collect::<String>());
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::render::{SenderTemplates, TemplateStore};
+use crate::ses::overrides::Node;
 use crate::ses::SesClient;
 use crate::settings::{EnvironmentSettings, Settings};
 
@@ -25,6 +26,8 @@ pub struct Route {
     pub environment: String,
     pub settings: EnvironmentSettings,
     pub sender: SenderTemplates,
+    /// The environment's `json_overrides`, parsed once.
+    pub json_overrides: Option<Node>,
     pub transport: Transport,
 }
 
@@ -68,6 +71,18 @@ impl RouteError {
     }
 }
 
+fn parse_overrides(
+    store: &TemplateStore,
+    env: &EnvironmentSettings,
+) -> Result<Option<Node>, String> {
+    let Some(json) = &env.json_overrides else {
+        return Ok(None);
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+    Node::parse(store, &value).map(Some)
+}
+
 /// All routes, by environment.
 pub struct Routes {
     by_environment: HashMap<String, Vec<Arc<Route>>>,
@@ -85,13 +100,14 @@ impl Routes {
         let mut problems = Vec::new();
         for (channel, channel_settings) in &settings.channels {
             for (environment, env) in &channel_settings.environments {
-                let sender = match SenderTemplates::parse(store, env) {
-                    Ok(sender) => sender,
-                    Err(errors) => {
-                        let at = format!("channels.{channel}.environments.{environment}");
-                        problems.extend(errors.into_iter().map(|e| format!("{at}.{e}")));
-                        continue;
-                    }
+                let at = format!("channels.{channel}.environments.{environment}");
+                let sender = SenderTemplates::parse(store, env).map_err(|errors| {
+                    problems.extend(errors.into_iter().map(|e| format!("{at}.{e}")))
+                });
+                let json_overrides = parse_overrides(store, env)
+                    .map_err(|e| problems.push(format!("{at}.json_overrides: {e}")));
+                let (Ok(sender), Ok(json_overrides)) = (sender, json_overrides) else {
+                    continue;
                 };
                 let transport = if env.sandbox || mode == Mode::Sandbox {
                     Transport::Sandbox {
@@ -105,6 +121,7 @@ impl Routes {
                     environment: environment.clone(),
                     settings: env.clone(),
                     sender,
+                    json_overrides,
                     transport,
                 };
                 by_environment

@@ -11,7 +11,7 @@ use herald_shared::Job;
 use super::setup::{self, load};
 use super::CliError;
 use crate::amqp::{self, topology};
-use crate::pipeline::build_email;
+use crate::pipeline::prepare;
 use crate::routes::Mode;
 use crate::worker::{self, Health};
 
@@ -113,11 +113,13 @@ pub async fn render(
         .routes
         .resolve(&job.environment, job.channel.as_deref())
         .map_err(CliError::usage)?;
-    let (email, raw) =
-        build_email(&deps.templates, route, &job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let prepared = prepare(&deps.templates, route, &job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (email, raw) = (&prepared.email, &prepared.request.raw);
+    let fields = serde_json::to_string(&prepared.request.fields).expect("request fields serialise");
+    eprintln!("SendEmail request (Content.Raw omitted): {fields}");
     match out {
         Some(path) => {
-            std::fs::write(path, &raw)
+            std::fs::write(path, raw)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!(
                 "wrote {} ({} bytes): from {} to {}, subject {:?}, {} attachment(s)",
@@ -129,7 +131,7 @@ pub async fn render(
                 email.attachments.len()
             );
         }
-        None => std::io::stdout().write_all(&raw)?,
+        None => std::io::stdout().write_all(raw)?,
     }
     Ok(())
 }

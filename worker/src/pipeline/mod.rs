@@ -19,7 +19,9 @@ use crate::clock::now_rfc3339;
 use crate::metrics::Metrics;
 use crate::render::{self, mime, RenderError, RenderedEmail, TemplateStore};
 use crate::routes::{Route, Routes, Transport};
-use crate::ses::{Retry, SendRequest};
+use crate::ses::overrides::{self, Node};
+use crate::ses::request::{Destination, Tag};
+use crate::ses::{RequestFields, Retry, SendRequest};
 use crate::settings::Settings;
 
 /// What processing needs, built once per configuration load.
@@ -94,12 +96,12 @@ async fn process_routed(
     span.record("channel", route.channel.as_str());
     *routed = Some(route.clone());
     let started = Instant::now();
-    let built = build_email(&deps.templates, route, &job);
+    let built = prepare(&deps.templates, route, &job);
     deps.metrics
         .render_duration
         .observe(started.elapsed().as_secs_f64());
-    let (email, raw) = match built {
-        Ok(built) => built,
+    let request = match built {
+        Ok(prepared) => prepared.request,
         Err(RenderError::MissingEmail) => {
             return outcome::not_sent(&job, route, "recipient_missing_email")
         }
@@ -119,32 +121,54 @@ async fn process_routed(
         }
     };
     match &route.transport {
-        Transport::Sandbox { outbox } => sandbox(route, &job, outbox.as_deref(), &raw).await,
-        Transport::Ses(client) => {
-            let request = send_request(route, &job, email, raw);
-            deliver(deps, route, client, &job, &request, history).await
+        Transport::Sandbox { outbox } => {
+            sandbox(route, &job, outbox.as_deref(), &request.raw).await
         }
+        Transport::Ses(client) => deliver(deps, route, client, &job, &request, history).await,
     }
 }
 
-/// Renders the email and its MIME bytes; shared with `herald render`.
-pub fn build_email(
-    store: &TemplateStore,
-    route: &Route,
-    job: &Job,
-) -> Result<(RenderedEmail, Vec<u8>), RenderError> {
-    let email = render::render(
-        store,
-        &route.sender,
-        &route.settings.vars,
-        job,
-        &now_rfc3339(),
-    )?;
-    let raw = mime::build(&email, &job.id).map_err(|message| RenderError::Invalid {
-        field: "message".into(),
-        message,
-    })?;
-    Ok((email, raw))
+/// A rendered email and the exact request that would send it.
+pub struct Prepared {
+    pub email: RenderedEmail,
+    pub request: SendRequest,
+}
+
+/// Renders the email, builds its MIME and its `SendEmail` request with the
+/// JSON overrides applied; shared with `herald render`.
+pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
+    let globals = render::job_globals(job, &route.settings.vars, &now_rfc3339());
+    let mut email = render::render_with(store, &route.sender, &globals, job)?;
+    if route.settings.marks_links_no_track() {
+        email.html = email
+            .html
+            .map(|html| render::tracking::mark_links_no_track(&html));
+    }
+    let raw =
+        mime::build(&email, &job.id).map_err(|message| render::invalid("message", message))?;
+    let mut layers = Vec::new();
+    if let Some(node) = &route.json_overrides {
+        layers.push(
+            node.render(&globals)
+                .map_err(|e| render::invalid("json_overrides", e))?,
+        );
+    }
+    if let Some(json) = job.overrides.as_ref().and_then(|o| o.json.as_ref()) {
+        let field = "overrides.json";
+        let node = Node::parse(store, json).map_err(|e| render::invalid(field, e))?;
+        layers.push(
+            node.render(&globals)
+                .map_err(|e| render::invalid(field, e))?,
+        );
+    }
+    let base = request_fields(route, job, &email);
+    let mut fields =
+        overrides::apply(&base, &layers).map_err(|e| render::invalid("json overrides", e))?;
+    overrides::sanitize_tags(&mut fields);
+    Ok(Prepared {
+        email,
+        request: SendRequest { fields, raw },
+    })
 }
 
 async fn sandbox(
@@ -167,29 +191,31 @@ async fn sandbox(
     outcome::not_sent(job, route, "sandbox")
 }
 
-/// The SendEmail request: envelope, raw bytes, tags and configuration set.
-pub fn send_request(route: &Route, job: &Job, email: RenderedEmail, raw: Vec<u8>) -> SendRequest {
+/// The request fields Herald computes: envelope, tags, configuration set.
+fn request_fields(route: &Route, job: &Job, email: &RenderedEmail) -> RequestFields {
     let prefix = &route.settings.tag_prefix;
-    let tags = vec![
-        ("sender".to_owned(), "herald".to_owned()),
-        (format!("{prefix}_message_id"), sanitize_tag_value(&job.id)),
-        (
-            format!("{prefix}_workflow"),
-            sanitize_tag_value(&job.workflow),
-        ),
-        (
-            format!("{prefix}_recipient_id"),
-            sanitize_tag_value(&job.recipient.id),
-        ),
-    ];
-    SendRequest {
-        from: email.from.address,
-        to: vec![email.to.address],
-        cc: email.cc,
-        bcc: email.bcc,
-        raw,
-        tags,
-        configuration_set: route.settings.configuration_set.clone(),
+    let tag = |name: String, value: &str| Tag {
+        name,
+        value: sanitize_tag_value(value),
+    };
+    RequestFields {
+        from_email_address: Some(email.from.address.clone()),
+        destination: Some(Destination {
+            to_addresses: vec![email.to.address.clone()],
+            cc_addresses: email.cc.clone(),
+            bcc_addresses: email.bcc.clone(),
+        }),
+        email_tags: Some(vec![
+            tag("sender".into(), "herald"),
+            tag(format!("{prefix}_message_id"), &job.id),
+            tag(format!("{prefix}_workflow"), &job.workflow),
+            tag(format!("{prefix}_recipient_id"), &job.recipient.id),
+        ]),
+        configuration_set_name: route
+            .settings
+            .configuration_set_for_send()
+            .map(str::to_owned),
+        ..RequestFields::default()
     }
 }
 

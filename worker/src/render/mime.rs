@@ -1,6 +1,7 @@
 //! The raw MIME message, built with mail-builder.
 
 use mail_builder::headers::address::Address;
+use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
 
 use super::{Mailbox, RenderedEmail};
@@ -28,19 +29,7 @@ pub fn build(email: &RenderedEmail, message_id: &str) -> Result<Vec<u8>, String>
     if !email.reply_to.is_empty() {
         builder = builder.reply_to(list(&email.reply_to));
     }
-    if let Some(text) = &email.text {
-        builder = builder.text_body(text.as_str());
-    }
-    if let Some(html) = &email.html {
-        builder = builder.html_body(html.as_str());
-    }
-    for a in &email.attachments {
-        let bytes = a.content.as_slice();
-        builder = match (&a.content_id, a.inline) {
-            (Some(cid), true) => builder.inline(a.content_type.as_str(), cid.as_str(), bytes),
-            _ => builder.attachment(a.content_type.as_str(), a.name.as_str(), bytes),
-        };
-    }
+    builder = builder.body(body(email));
     let raw = builder.write_to_vec().map_err(|e| e.to_string())?;
     if raw.len() > SES_MAX_MESSAGE_BYTES {
         let names: Vec<&str> = email.attachments.iter().map(|a| a.name.as_str()).collect();
@@ -51,6 +40,47 @@ pub fn build(email: &RenderedEmail, message_id: &str) -> Result<Vec<u8>, String>
         ));
     }
     Ok(raw)
+}
+
+/// `multipart/mixed` (attachments) around `multipart/related` (inline
+/// parts, referenced from html by `cid:`) around `multipart/alternative`
+/// (text and html); each level only when needed.
+fn body(email: &RenderedEmail) -> MimePart<'_> {
+    let mut bodies = Vec::new();
+    if let Some(text) = &email.text {
+        bodies.push(MimePart::new("text/plain", text.as_str()));
+    }
+    if let Some(html) = &email.html {
+        bodies.push(MimePart::new("text/html", html.as_str()));
+    }
+    let mut part = match bodies.len() {
+        1 => bodies.remove(0),
+        _ => MimePart::new("multipart/alternative", bodies),
+    };
+    let (inline, attached): (Vec<_>, Vec<_>) = email.attachments.iter().partition(|a| a.inline);
+    if !inline.is_empty() {
+        let mut related = vec![part];
+        for a in inline {
+            let cid = a.content_id.as_deref().unwrap_or(a.name.as_str());
+            related.push(
+                MimePart::new(a.content_type.as_str(), a.content.as_slice())
+                    .inline()
+                    .cid(cid),
+            );
+        }
+        part = MimePart::new("multipart/related", related);
+    }
+    if !attached.is_empty() {
+        let mut mixed = vec![part];
+        for a in attached {
+            mixed.push(
+                MimePart::new(a.content_type.as_str(), a.content.as_slice())
+                    .attachment(a.name.as_str()),
+            );
+        }
+        part = MimePart::new("multipart/mixed", mixed);
+    }
+    part
 }
 
 fn address(mailbox: &Mailbox) -> Address<'_> {

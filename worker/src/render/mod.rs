@@ -5,6 +5,7 @@ pub mod attachments;
 mod context;
 pub mod mime;
 pub mod templates;
+pub mod tracking;
 
 use std::sync::Arc;
 
@@ -52,7 +53,8 @@ pub enum RenderError {
     Invalid { field: String, message: String },
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> RenderError {
+/// A fatal rendering error of `field`.
+pub fn invalid(field: &str, message: impl Into<String>) -> RenderError {
     RenderError::Invalid {
         field: field.to_owned(),
         message: message.into(),
@@ -106,10 +108,20 @@ pub fn render(
     job: &Job,
     timestamp: &str,
 ) -> Result<RenderedEmail, RenderError> {
-    let globals = job_globals(job, vars, timestamp);
+    render_with(store, sender, &job_globals(job, vars, timestamp), job)
+}
+
+/// [`render`] with the job's variables already built.
+pub fn render_with(
+    store: &TemplateStore,
+    sender: &SenderTemplates,
+    globals: &Object,
+    job: &Job,
+) -> Result<RenderedEmail, RenderError> {
+    let globals = globals;
     let overrides = job.overrides.clone().unwrap_or_default();
     let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
-        render_field(store, &globals, name, job_value.as_deref(), default)
+        render_field(store, globals, name, job_value.as_deref(), default)
     };
     let to_address = match field("overrides.to", &overrides.to, None)? {
         Some(to) => to,
@@ -145,7 +157,7 @@ pub fn render(
         "reply_to",
         field("reply_to", &overrides.reply_to, sender.reply_to.as_ref())?,
     )?;
-    let (subject, html, text) = render_content(store, &globals, job)?;
+    let (subject, html, text) = render_content(store, globals, job)?;
     let subject = subject.trim().to_owned();
     no_line_breaks("subject", Some(&subject))?;
     if subject.is_empty() {

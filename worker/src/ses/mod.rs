@@ -1,6 +1,8 @@
 //! The SES v2 client of one channel/environment, and sending one raw email.
 
 pub mod classify;
+pub mod overrides;
+pub mod request;
 
 use std::time::{Duration, Instant};
 
@@ -10,30 +12,14 @@ use aws_credential_types::Credentials;
 use aws_sdk_sesv2::config::retry::RetryConfig;
 use aws_sdk_sesv2::config::Region;
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
+use aws_sdk_sesv2::types::{
+    Destination, EmailContent, ListManagementOptions, MessageTag, RawMessage,
+};
 
 pub use classify::{Retry, SendError};
+pub use request::{RequestFields, SendRequest};
 
 use crate::settings::{Auth, EnvironmentSettings};
-
-/// One SendEmail request with raw content.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SendRequest {
-    pub from: String,
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    pub bcc: Vec<String>,
-    pub raw: Vec<u8>,
-    pub tags: Vec<(String, String)>,
-    pub configuration_set: Option<String>,
-}
-
-impl SendRequest {
-    /// Recipients SES counts against the send rate.
-    pub fn recipient_count(&self) -> usize {
-        self.to.len() + self.cc.len() + self.bcc.len()
-    }
-}
 
 /// An SES client with the SDK's own retries off: Herald counts every request
 /// as one attempt and retries by its own policy.
@@ -67,33 +53,59 @@ impl SesClient {
 
     /// Sends one email; returns SES's message id.
     pub async fn send(&self, request: &SendRequest) -> Result<String, SendError> {
+        let construction = |e: aws_sdk_sesv2::error::BuildError| {
+            SendError::new(Retry::Permanent, "RequestConstruction", e.to_string())
+        };
+        let f = &request.fields;
+        let destination = f.destination.clone().unwrap_or_default();
+        let non_empty = |v: Vec<String>| (!v.is_empty()).then_some(v);
         let destination = Destination::builder()
-            .set_to_addresses(Some(request.to.clone()))
-            .set_cc_addresses((!request.cc.is_empty()).then(|| request.cc.clone()))
-            .set_bcc_addresses((!request.bcc.is_empty()).then(|| request.bcc.clone()))
+            .set_to_addresses(non_empty(destination.to_addresses))
+            .set_cc_addresses(non_empty(destination.cc_addresses))
+            .set_bcc_addresses(non_empty(destination.bcc_addresses))
             .build();
         let raw = RawMessage::builder()
             .data(Blob::new(request.raw.clone()))
             .build()
-            .map_err(|e| SendError::new(Retry::Permanent, "RequestConstruction", e.to_string()))?;
-        let mut call = self
+            .map_err(construction)?;
+        let tags = f
+            .email_tags
+            .iter()
+            .flatten()
+            .map(|t| MessageTag::builder().name(&t.name).value(&t.value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(construction)?;
+        let list = f
+            .list_management_options
+            .as_ref()
+            .map(|l| {
+                ListManagementOptions::builder()
+                    .set_contact_list_name(l.contact_list_name.clone())
+                    .set_topic_name(l.topic_name.clone())
+                    .build()
+            })
+            .transpose()
+            .map_err(construction)?;
+        let output = self
             .client
             .send_email()
-            .from_email_address(&request.from)
+            .set_from_email_address(f.from_email_address.clone())
+            .set_from_email_address_identity_arn(f.from_email_address_identity_arn.clone())
             .destination(destination)
+            .set_reply_to_addresses(f.reply_to_addresses.clone())
+            .set_feedback_forwarding_email_address(f.feedback_forwarding_email_address.clone())
+            .set_feedback_forwarding_email_address_identity_arn(
+                f.feedback_forwarding_email_address_identity_arn.clone(),
+            )
             .content(EmailContent::builder().raw(raw).build())
-            .set_configuration_set_name(request.configuration_set.clone());
-        for (name, value) in &request.tags {
-            let tag = MessageTag::builder()
-                .name(name)
-                .value(value)
-                .build()
-                .map_err(|e| {
-                    SendError::new(Retry::Permanent, "RequestConstruction", e.to_string())
-                })?;
-            call = call.email_tags(tag);
-        }
-        let output = call.send().await.map_err(classify::from_sdk)?;
+            .set_email_tags(Some(tags).filter(|t| !t.is_empty()))
+            .set_configuration_set_name(f.configuration_set_name.clone())
+            .set_list_management_options(list)
+            .set_endpoint_id(f.endpoint_id.clone())
+            .set_tenant_name(f.tenant_name.clone())
+            .send()
+            .await
+            .map_err(classify::from_sdk)?;
         Ok(output.message_id().unwrap_or_default().to_owned())
     }
 }

@@ -84,8 +84,13 @@ pub struct EnvironmentSettings {
     pub open_tracking: bool,
     #[serde(default)]
     pub link_tracking: bool,
+    /// Configuration set without open/click event destinations.
     #[serde(default)]
     pub configuration_set: Option<String>,
+    /// Configuration set whose event destinations track opens and clicks;
+    /// used when `open_tracking` or `link_tracking` is on.
+    #[serde(default)]
+    pub tracking_configuration_set: Option<String>,
     #[serde(default)]
     pub max_send_rate: Option<SendRate>,
     #[serde(default)]
@@ -110,6 +115,27 @@ fn default_tag_prefix() -> String {
 }
 
 impl EnvironmentSettings {
+    /// Whether emails go through the tracking configuration set.
+    pub fn tracking(&self) -> bool {
+        self.open_tracking || self.link_tracking
+    }
+
+    /// The configuration set the flags select (SES tracks opens and clicks
+    /// through a configuration set's event destinations).
+    pub fn configuration_set_for_send(&self) -> Option<&str> {
+        if self.tracking() {
+            self.tracking_configuration_set.as_deref()
+        } else {
+            self.configuration_set.as_deref()
+        }
+    }
+
+    /// Links are marked `ses:no-track` when the tracking set is used only
+    /// for opens.
+    pub fn marks_links_no_track(&self) -> bool {
+        self.tracking() && !self.link_tracking
+    }
+
     /// Problems of this environment, each prefixed with its field name.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -135,6 +161,12 @@ impl EnvironmentSettings {
             if !(rate.is_finite() && rate > 0.0) {
                 problems.push("max_send_rate: must be a positive number or \"auto\"".to_owned());
             }
+        }
+        if self.tracking() && self.tracking_configuration_set.is_none() {
+            problems.push(
+                "tracking_configuration_set: required when open_tracking or link_tracking is on"
+                    .to_owned(),
+            );
         }
         let prefix_ok = !self.tag_prefix.is_empty()
             && self
