@@ -118,7 +118,6 @@ pub fn render_with(
     globals: &Object,
     job: &Job,
 ) -> Result<RenderedEmail, RenderError> {
-    let globals = globals;
     let overrides = job.overrides.clone().unwrap_or_default();
     let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
         render_field(store, globals, name, job_value.as_deref(), default)
