@@ -34,7 +34,7 @@ async fn run_and_capture(
     let auth = if chain {
         "auth = { scheme = \"default_chain\" }".to_owned()
     } else {
-        format!("auth = {{ scheme = \"access_key\", access_key_id = \"${{PROBE_KEY_ID}}\", secret_access_key = \"${{PROBE_SECRET}}\" }}")
+        r#"auth = { scheme = "access_key", access_key_id = "${PROBE_KEY_ID}", secret_access_key = "${PROBE_SECRET}" }"#.to_owned()
     };
     let config = format!(
         "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\n[templates]\ndir = \"{}\"\n\
