@@ -51,6 +51,8 @@ pub struct Recorded {
     pub authorization: String,
     /// The `X-Amz-Security-Token` header, for temporary credentials.
     pub security_token: Option<String>,
+    /// When the request arrived.
+    pub received_at: std::time::Instant,
 }
 
 impl Recorded {
@@ -183,6 +185,7 @@ async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: S
         raw,
         authorization: header("authorization").unwrap_or_default(),
         security_token: header("x-amz-security-token"),
+        received_at: std::time::Instant::now(),
     });
     let for_message = inner
         .per_message

@@ -49,3 +49,18 @@ pub fn herald_bin() -> std::path::PathBuf {
     );
     bin
 }
+
+/// The value of one sample in a Prometheus text exposition, e.g.
+/// `herald_messages_total{environment="prod",channel="ses",status="sent"}`.
+pub fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+}

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::ratelimit::SendRateLimiter;
 use crate::render::{SenderTemplates, TemplateStore};
 use crate::ses::overrides::Node;
 use crate::ses::SesClient;
-use crate::settings::{EnvironmentSettings, Settings};
+use crate::settings::{EnvironmentSettings, SendRate, Settings};
 
 /// Where an environment's emails go.
 pub enum Transport {
@@ -29,6 +30,8 @@ pub struct Route {
     /// The environment's `json_overrides`, parsed once.
     pub json_overrides: Option<Node>,
     pub transport: Transport,
+    /// Paces SES requests to `max_send_rate`.
+    pub limiter: Option<Arc<SendRateLimiter>>,
 }
 
 impl Route {
@@ -71,6 +74,54 @@ impl RouteError {
     }
 }
 
+/// How often `max_send_rate = "auto"` reads the quota again.
+const QUOTA_REFRESH: Duration = Duration::from_secs(300);
+
+/// The limiter `max_send_rate` asks for; `"auto"` reads SES's quota now and
+/// every few minutes, falling back (with a warning) when SES cannot say.
+async fn send_rate_limiter(
+    at: &str,
+    env: &EnvironmentSettings,
+    client: &SesClient,
+) -> Option<Arc<SendRateLimiter>> {
+    let rate = match env.max_send_rate? {
+        SendRate::PerSecond(rate) => return Some(Arc::new(SendRateLimiter::new(rate))),
+        SendRate::Auto => env.max_send_rate_fallback.unwrap_or(1.0),
+    };
+    let limiter = Arc::new(SendRateLimiter::new(rate));
+    refresh_quota(at, client, &limiter, rate).await;
+    let (at, client, weak) = (at.to_owned(), client.clone(), Arc::downgrade(&limiter));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(QUOTA_REFRESH).await;
+            let Some(limiter) = weak.upgrade() else {
+                return;
+            };
+            refresh_quota(&at, &client, &limiter, limiter.rate()).await;
+        }
+    });
+    Some(limiter)
+}
+
+async fn refresh_quota(at: &str, client: &SesClient, limiter: &SendRateLimiter, fallback: f64) {
+    match tokio::time::timeout(Duration::from_secs(10), client.max_send_rate()).await {
+        Ok(Ok(rate)) => {
+            if (rate - limiter.rate()).abs() > f64::EPSILON {
+                tracing::info!(at, rate, "send rate read from SES");
+            }
+            limiter.set_rate(rate);
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(at, error = %e, fallback, "cannot read the SES send quota; keeping the fallback rate")
+        }
+        Err(_) => tracing::warn!(
+            at,
+            fallback,
+            "SES GetAccount timed out; keeping the fallback rate"
+        ),
+    }
+}
+
 fn parse_overrides(
     store: &TemplateStore,
     env: &EnvironmentSettings,
@@ -109,12 +160,13 @@ impl Routes {
                 let (Ok(sender), Ok(json_overrides)) = (sender, json_overrides) else {
                     continue;
                 };
-                let transport = if env.sandbox || mode == Mode::Sandbox {
-                    Transport::Sandbox {
-                        outbox: env.outbox.clone(),
-                    }
+                let (transport, limiter) = if env.sandbox || mode == Mode::Sandbox {
+                    let outbox = env.outbox.clone();
+                    (Transport::Sandbox { outbox }, None)
                 } else {
-                    Transport::Ses(SesClient::build(env, ses_timeout).await)
+                    let client = SesClient::build(env, ses_timeout).await;
+                    let limiter = send_rate_limiter(&at, env, &client).await;
+                    (Transport::Ses(client), limiter)
                 };
                 let route = Route {
                     channel: channel.clone(),
@@ -123,6 +175,7 @@ impl Routes {
                     sender,
                     json_overrides,
                     transport,
+                    limiter,
                 };
                 by_environment
                     .entry(environment.clone())

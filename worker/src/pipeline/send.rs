@@ -36,6 +36,10 @@ pub async fn send_with_retries(
     };
     let made = AtomicU32::new(0);
     let attempt = || async {
+        if let Some(limiter) = &route.limiter {
+            let waited = limiter.acquire(request.recipient_count()).await;
+            metrics.rate_limit_wait.observe(waited.as_secs_f64());
+        }
         made.fetch_add(1, Ordering::Relaxed);
         let start = Instant::now();
         let result = client.send(request).await;

@@ -154,10 +154,15 @@ fn the_mime_message_carries_headers_bodies_and_attachments() {
 fn an_email_over_the_ses_limit_is_refused_naming_its_attachments() {
     use base64::Engine;
     let big = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 31 * 1000 * 1000]);
-    let email = render_job(json!({ "data": { "plan": "pro", "manager": "boss@example.com", "attachments": [
-        { "name": "huge.bin", "content_type": "application/octet-stream", "content": big }
-    ]}}))
+    let email = render_job(
+        json!({ "data": { "plan": "pro", "manager": "boss@example.com", "attachments": [
+            { "name": "huge.bin", "content_type": "application/octet-stream", "content": big }
+        ]}}),
+    )
     .unwrap();
     let err = mime::build(&email, "m1").unwrap_err();
-    assert!(err.contains("over SES's limit") && err.contains("huge.bin"), "{err}");
+    assert!(
+        err.contains("over SES's limit") && err.contains("huge.bin"),
+        "{err}"
+    );
 }

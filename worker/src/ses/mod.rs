@@ -110,6 +110,29 @@ impl SesClient {
     }
 }
 
+impl SesClient {
+    /// The account's `SendQuota.MaxSendRate` (SES `GetAccount`).
+    pub async fn max_send_rate(&self) -> Result<f64, SendError> {
+        let account = self
+            .client
+            .get_account()
+            .send()
+            .await
+            .map_err(classify::from_sdk)?;
+        account
+            .send_quota()
+            .map(|quota| quota.max_send_rate())
+            .filter(|rate| *rate > 0.0)
+            .ok_or_else(|| {
+                SendError::new(
+                    Retry::Permanent,
+                    "NoSendQuota",
+                    "GetAccount returned no send quota",
+                )
+            })
+    }
+}
+
 async fn credentials(settings: &EnvironmentSettings, region: Region) -> SharedCredentialsProvider {
     let static_keys = |id: &str, secret: &str, token: Option<&str>| {
         SharedCredentialsProvider::new(Credentials::new(

@@ -93,6 +93,9 @@ pub struct EnvironmentSettings {
     pub tracking_configuration_set: Option<String>,
     #[serde(default)]
     pub max_send_rate: Option<SendRate>,
+    /// The rate used when `max_send_rate = "auto"` cannot read SES's quota.
+    #[serde(default)]
+    pub max_send_rate_fallback: Option<f64>,
     #[serde(default)]
     pub reply_to: Option<String>,
     #[serde(default)]
@@ -160,6 +163,11 @@ impl EnvironmentSettings {
         if let Some(SendRate::PerSecond(rate)) = self.max_send_rate {
             if !(rate.is_finite() && rate > 0.0) {
                 problems.push("max_send_rate: must be a positive number or \"auto\"".to_owned());
+            }
+        }
+        if let Some(rate) = self.max_send_rate_fallback {
+            if !(rate.is_finite() && rate > 0.0) {
+                problems.push("max_send_rate_fallback: must be a positive number".to_owned());
             }
         }
         if self.tracking() && self.tracking_configuration_set.is_none() {
