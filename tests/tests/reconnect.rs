@@ -42,10 +42,21 @@ async fn a_worker_survives_its_connection_being_closed_and_loses_no_job() {
         ses.wait_for_requests(5, Duration::from_secs(20)).await,
         "worker started sending"
     );
-    let health = worker.health.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let router = herald_worker::http::router(worker.deps.metrics.clone(), worker.health.clone());
+    herald_worker::http::serve(&format!("127.0.0.1:{port}"), router)
+        .await
+        .unwrap();
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    assert_eq!(reqwest::get(&readyz).await.unwrap().status().as_u16(), 200);
+    let poll = readyz.clone();
     let saw_unready = tokio::spawn(async move {
         for _ in 0..1000 {
-            if !health.is_ready() {
+            if reqwest::get(&poll).await.unwrap().status().as_u16() == 503 {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;

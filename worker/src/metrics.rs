@@ -136,6 +136,7 @@ impl Metrics {
             "Reconnections to RabbitMQ",
             amqp_reconnects.clone(),
         );
+        r.register_collector(Box::new(crate::process_metrics::ProcessCollector));
         Metrics {
             registry,
             jobs_received,
@@ -218,6 +219,10 @@ mod tests {
             "herald_rate_limit_wait_seconds_count",
             "herald_amqp_connected",
             "herald_amqp_reconnects_total",
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_start_time_seconds",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }
