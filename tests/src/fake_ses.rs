@@ -82,6 +82,13 @@ struct Inner {
     in_flight: AtomicUsize,
     peak: AtomicUsize,
     served: AtomicUsize,
+    /// Arrival time of every request, kept even when bodies are not.
+    arrivals: Mutex<Vec<std::time::Instant>>,
+    /// Benchmarks skip decoding and keeping bodies.
+    keep_bodies: std::sync::atomic::AtomicBool,
+    /// Throttle past this many requests in any rolling second, as SES does.
+    rate_limit: Mutex<Option<usize>>,
+    throttled: AtomicUsize,
 }
 
 /// A running fake SES on a free loopback port.
@@ -95,6 +102,7 @@ impl FakeSes {
     /// Starts the server; it answers `Ok` until scripted otherwise.
     pub async fn start() -> FakeSes {
         let inner = Arc::new(Inner::default());
+        inner.keep_bodies.store(true, Ordering::SeqCst);
         let app = Router::new()
             .route("/v2/email/outbound-emails", post(send_email))
             .route("/v2/email/account", get(get_account))
@@ -123,6 +131,35 @@ impl FakeSes {
     /// The answer once the script is used up.
     pub fn set_default(&self, reply: Reply) {
         *self.inner.default.lock().unwrap() = Some(reply);
+    }
+
+    /// Stops decoding and keeping request bodies (benchmarks).
+    pub fn keep_bodies(&self, keep: bool) {
+        self.inner.keep_bodies.store(keep, Ordering::SeqCst);
+    }
+
+    /// Answers `TooManyRequestsException` to a request beyond `per_second`
+    /// in the last second.
+    pub fn enforce_rate(&self, per_second: Option<usize>) {
+        *self.inner.rate_limit.lock().unwrap() = per_second;
+    }
+
+    /// Requests answered with a throttling error by [`FakeSes::enforce_rate`].
+    pub fn throttled(&self) -> usize {
+        self.inner.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Arrival times of every request so far.
+    pub fn arrivals(&self) -> Vec<std::time::Instant> {
+        self.inner.arrivals.lock().unwrap().clone()
+    }
+
+    /// Forgets every request received so far.
+    pub fn reset(&self) {
+        self.inner.requests.lock().unwrap().clear();
+        self.inner.arrivals.lock().unwrap().clear();
+        self.inner.throttled.store(0, Ordering::SeqCst);
+        self.inner.peak.store(0, Ordering::SeqCst);
     }
 
     /// Every request received so far.
@@ -156,6 +193,26 @@ impl FakeSes {
 async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: String) -> Response {
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.peak.fetch_max(now, Ordering::SeqCst);
+    let arrived = std::time::Instant::now();
+    let over_rate = {
+        let mut arrivals = inner.arrivals.lock().unwrap();
+        arrivals.push(arrived);
+        let limit = *inner.rate_limit.lock().unwrap();
+        limit.is_some_and(|limit| {
+            let window = arrived - Duration::from_secs(1);
+            arrivals.iter().rev().take_while(|t| **t > window).count() > limit
+        })
+    };
+    if over_rate {
+        inner.throttled.fetch_add(1, Ordering::SeqCst);
+        inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+        return answer(&inner, Reply::throttled()).await;
+    }
+    if !inner.keep_bodies.load(Ordering::SeqCst) {
+        let response = answer(&inner, next_reply(&inner, "")).await;
+        inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+        return response;
+    }
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let raw = body["Content"]["Raw"]["Data"]
         .as_str()
@@ -187,19 +244,24 @@ async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: S
         security_token: header("x-amz-security-token"),
         received_at: std::time::Instant::now(),
     });
+    let reply = next_reply(&inner, &message_tag);
+    let response = answer(&inner, reply).await;
+    inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+/// The scripted reply for a message, else the shared script, else the default.
+fn next_reply(inner: &Inner, message_tag: &str) -> Reply {
     let for_message = inner
         .per_message
         .lock()
         .unwrap()
-        .get_mut(&message_tag)
+        .get_mut(message_tag)
         .and_then(VecDeque::pop_front);
-    let scripted = for_message.or_else(|| inner.script.lock().unwrap().pop_front());
-    let reply = scripted
+    for_message
+        .or_else(|| inner.script.lock().unwrap().pop_front())
         .or_else(|| inner.default.lock().unwrap().clone())
-        .unwrap_or(Reply::Ok);
-    let response = answer(&inner, reply).await;
-    inner.in_flight.fetch_sub(1, Ordering::SeqCst);
-    response
+        .unwrap_or(Reply::Ok)
 }
 
 async fn answer(inner: &Inner, mut reply: Reply) -> Response {

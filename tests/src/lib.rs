@@ -36,12 +36,14 @@ pub fn job_json(id: &str, environment: &str, email: &str) -> serde_json::Value {
 /// The `herald` binary of this build (`target/<profile>/herald`), which
 /// `cargo test --workspace` builds for the worker's own CLI suite.
 pub fn herald_bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let bin = profile_dir.join(format!("herald{}", std::env::consts::EXE_SUFFIX));
+    let exe = std::env::current_exe().expect("executable path");
+    let name = format!("herald{}", std::env::consts::EXE_SUFFIX);
+    // Tests run from target/<profile>/deps, binaries from target/<profile>.
+    let dir = exe.parent().expect("target/<profile>");
+    let bin = match dir.ends_with("deps") {
+        true => dir.parent().expect("target/<profile>").join(&name),
+        false => dir.join(&name),
+    };
     assert!(
         bin.is_file(),
         "{} is missing: run `cargo test --workspace` (or `cargo build -p herald-worker`)",
@@ -64,3 +66,4 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
                 .ok()
         })
 }
+pub mod bench;

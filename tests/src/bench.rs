@@ -1,0 +1,261 @@
+//! Building blocks of the benchmark harness (`src/bin/bench.rs`): a job of a
+//! given size, the bare-broker ceiling consumer, a `herald run` child process,
+//! and counting events.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use serde_json::json;
+
+use crate::broker::{amqp_url, TestBroker};
+use crate::job_json;
+
+/// A job of about `bytes` bytes of JSON.
+pub fn job_of_size(id: &str, bytes: usize) -> Vec<u8> {
+    let mut job = job_json(id, "prod", "ada@example.com");
+    let base = serde_json::to_vec(&job).unwrap().len();
+    job["data"]["note"] = "x".repeat(bytes.saturating_sub(base + 12)).into();
+    serde_json::to_vec(&job).unwrap()
+}
+
+/// Publishes `n` jobs of `bytes` bytes, confirms awaited in batches.
+pub async fn publish_jobs(broker: &TestBroker, prefix: &str, n: usize, bytes: usize) {
+    let channel = broker.connection.create_channel().await.unwrap();
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        for i in chunk {
+            let body = job_of_size(&format!("{prefix}-{i}"), bytes);
+            channel
+                .basic_publish(
+                    broker.amqp.jobs_exchange.as_str().into(),
+                    broker.amqp.routing_key.as_str().into(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    BasicProperties::default().with_delivery_mode(2),
+                )
+                .await
+                .unwrap();
+        }
+        channel.wait_for_confirms().await.unwrap();
+    }
+    let _ = channel.close(200, "".into()).await;
+}
+
+/// Counts events as they arrive (no acks, for speed), with arrival times.
+pub struct EventCounter {
+    pub arrivals: Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
+    count: Arc<AtomicUsize>,
+}
+
+impl EventCounter {
+    pub async fn start(broker: &TestBroker) -> EventCounter {
+        let channel = broker.connection.create_channel().await.unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions::exclusive().auto_delete(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                broker.amqp.events_exchange.as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let options = BasicConsumeOptions {
+            no_ack: true,
+            ..Default::default()
+        };
+        let mut consumer = channel
+            .basic_consume(
+                queue.name().clone(),
+                "".into(),
+                options,
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let (a, c) = (arrivals.clone(), count.clone());
+        tokio::spawn(async move {
+            let _channel = channel;
+            while let Some(Ok(delivery)) = consumer.next().await {
+                let id = delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                a.lock().unwrap().push((Instant::now(), id));
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        EventCounter { arrivals, count }
+    }
+
+    /// Waits until `n` events arrived; returns when the n-th did.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + timeout;
+        while self.count.load(Ordering::SeqCst) < n {
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        self.arrivals.lock().unwrap().get(n - 1).map(|(t, _)| *t)
+    }
+}
+
+/// The ceiling: a consumer that does only what any worker with Herald's
+/// guarantees must do per job: POST to SES, publish a confirmed status event,
+/// ack. Returns when `n` jobs are acked.
+pub async fn bare_consumer(broker: &TestBroker, ses_url: &str, n: usize, prefetch: u16) -> Instant {
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let consume = connection.create_channel().await.unwrap();
+    consume
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await
+        .unwrap();
+    let publish = connection.create_channel().await.unwrap();
+    publish
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{ses_url}/v2/email/outbound-emails");
+    let events = broker.amqp.events_exchange.clone();
+    let mut consumer = consume
+        .basic_consume(
+            broker.amqp.jobs_queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(tokio::sync::Notify::new());
+    while done.load(Ordering::SeqCst) < n {
+        let next = tokio::select! {
+            next = consumer.next() => next,
+            _ = finished.notified() => break,
+        };
+        let Some(Ok(delivery)) = next else { break };
+        let (http, url, publish, events, done, finished) = (
+            http.clone(),
+            url.clone(),
+            publish.clone(),
+            events.clone(),
+            done.clone(),
+            finished.clone(),
+        );
+        tokio::spawn(async move {
+            let request = json!({
+                "FromEmailAddress": "notify@example.com",
+                "Destination": { "ToAddresses": ["ada@example.com"] },
+                "Content": { "Raw": { "Data": base64::engine::general_purpose::STANDARD.encode(&delivery.data) } }
+            });
+            let response = http.post(&url).json(&request).send().await.unwrap();
+            let id: serde_json::Value = response.json().await.unwrap();
+            let event = json!({ "type": "message.sent", "status": "sent", "provider_message_id": id["MessageId"] });
+            publish
+                .basic_publish(
+                    events.as_str().into(),
+                    "message.sent".into(),
+                    BasicPublishOptions::default(),
+                    &serde_json::to_vec(&event).unwrap(),
+                    BasicProperties::default().with_delivery_mode(2),
+                )
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+            delivery.ack(BasicAckOptions::default()).await.unwrap();
+            if done.fetch_add(1, Ordering::SeqCst) + 1 == n {
+                finished.notify_one();
+            }
+        });
+    }
+    while done.load(Ordering::SeqCst) < n {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let end = Instant::now();
+    let _ = connection.close(200, "".into()).await;
+    end
+}
+
+/// A `herald run` child process.
+pub struct HeraldProcess {
+    child: Child,
+    config: PathBuf,
+}
+
+impl HeraldProcess {
+    pub fn start(herald: &Path, config_text: &str, name: &str) -> HeraldProcess {
+        let config = std::env::temp_dir().join(format!("{name}.toml"));
+        std::fs::write(&config, config_text).unwrap();
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("{name}.log"))).unwrap();
+        let child = Command::new(herald)
+            .args(["run", "--config", config.to_str().unwrap()])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the herald binary starts");
+        HeraldProcess { child, config }
+    }
+
+    /// Peak resident memory (VmHWM) so far, in bytes.
+    pub fn peak_rss(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .split_whitespace()
+            .next()?
+            .parse::<u64>()
+            .ok()?;
+        Some(kib * 1024)
+    }
+
+    /// SIGTERM, then wait.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.config);
+    }
+}
+
+/// The `p`-th percentile (0–100) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}

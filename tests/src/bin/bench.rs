@@ -1,0 +1,231 @@
+//! Herald's benchmark harness. In one run, on this machine, against the real
+//! RabbitMQ and the fake SES, it measures:
+//!
+//! 1. the bare-broker ceiling (POST to SES, confirmed event, ack per job);
+//! 2. Herald end to end with SES answering at once: jobs/s, ratio to (1),
+//!    and p50/p99 latency from publish to status event at a steady load;
+//! 3. Herald with SES answering after 50 ms, against min((1), prefetch/0.05 s);
+//! 4. rate limiting at 100 messages/s: achieved rate and throttles seen;
+//! 5. the worker's peak resident memory.
+//!
+//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke]`
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use herald_shared::producer::Producer;
+use herald_tests::bench::{
+    bare_consumer, job_of_size, percentile, publish_jobs, EventCounter, HeraldProcess,
+};
+use herald_tests::broker::TestBroker;
+use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::unique;
+use herald_tests::worker::{example_templates_dir, ses_config};
+
+const PREFETCH: u16 = 256;
+const JOB_BYTES: usize = 1024;
+const SES_LATENCY: Duration = Duration::from_millis(50);
+const RATE: f64 = 100.0;
+
+struct Sizes {
+    jobs: usize,
+    latency_jobs: usize,
+    latency_rate: f64,
+    rate_jobs: usize,
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let jobs = args
+        .windows(2)
+        .find(|w| w[0] == "--jobs")
+        .map(|w| w[1].parse().expect("--jobs N"))
+        .unwrap_or(if smoke { 300 } else { 20_000 });
+    let sizes = Sizes {
+        jobs,
+        latency_jobs: if smoke { 100 } else { 3000 },
+        latency_rate: if smoke { 100.0 } else { 500.0 },
+        rate_jobs: if smoke { 150 } else { 1000 },
+    };
+    let herald = build_herald();
+    println!(
+        "Herald benchmark: {} jobs of {JOB_BYTES} B, prefetch {PREFETCH}, quorum queues, {}",
+        sizes.jobs,
+        machine()
+    );
+    let ses = FakeSes::start().await;
+    ses.keep_bodies(false);
+
+    let ceiling = measure_ceiling(&ses, sizes.jobs).await;
+    println!("1. bare-broker ceiling           {ceiling:>9.0} jobs/s");
+
+    let (fast, latencies, rss_fast) = measure_herald(&herald, &ses, &sizes, true).await;
+    println!(
+        "2. Herald, SES answers at once   {fast:>9.0} jobs/s   {:.2} of (1)",
+        fast / ceiling
+    );
+    println!(
+        "   latency publish → event at {:.0} jobs/s: p50 {:.1} ms, p99 {:.1} ms",
+        sizes.latency_rate,
+        ms(percentile(&latencies, 50.0)),
+        ms(percentile(&latencies, 99.0))
+    );
+
+    ses.set_default(Reply::after(SES_LATENCY, Reply::Ok));
+    let bound = ceiling.min(f64::from(PREFETCH) / SES_LATENCY.as_secs_f64());
+    let (slow, _, rss_slow) = measure_herald(&herald, &ses, &sizes, false).await;
+    println!(
+        "3. Herald, SES answers in 50 ms  {slow:>9.0} jobs/s   {:.2} of bound {bound:.0}",
+        slow / bound
+    );
+
+    ses.set_default(Reply::Ok);
+    let (achieved, throttles) = measure_rate_limit(&herald, &ses, sizes.rate_jobs).await;
+    println!(
+        "4. rate limit {RATE:.0}/s              {achieved:>9.1} msg/s   {:+.1}%, {throttles} throttled",
+        (achieved / RATE - 1.0) * 100.0
+    );
+    let rss = rss_fast.max(rss_slow);
+    println!(
+        "5. worker peak RSS               {:>9.1} MiB",
+        rss as f64 / 1048576.0
+    );
+}
+
+async fn measure_ceiling(ses: &FakeSes, n: usize) -> f64 {
+    let broker = TestBroker::new(&unique("bench-ceiling"), &[Duration::from_secs(10)]).await;
+    publish_jobs(&broker, "c", n, JOB_BYTES).await;
+    ses.reset();
+    let end = bare_consumer(&broker, &ses.url, n, PREFETCH).await;
+    let start = ses.arrivals()[0];
+    broker.cleanup().await;
+    n as f64 / (end - start).as_secs_f64()
+}
+
+fn herald_config(broker: &TestBroker, ses: &FakeSes, extra: &str) -> String {
+    format!(
+        "{}\n[server]\nlisten = \"\"\n[templates]\ndir = \"{}\"\n{}",
+        broker.amqp_toml(PREFETCH),
+        example_templates_dir().display(),
+        ses_config(&ses.url, extra)
+    )
+}
+
+/// Throughput on a backlog of jobs, then, if asked, latency at a steady load.
+async fn measure_herald(
+    herald: &Path,
+    ses: &FakeSes,
+    sizes: &Sizes,
+    with_latency: bool,
+) -> (f64, Vec<Duration>, u64) {
+    let broker = TestBroker::new(&unique("bench-herald"), &[Duration::from_secs(10)]).await;
+    let events = EventCounter::start(&broker).await;
+    publish_jobs(&broker, "h", sizes.jobs, JOB_BYTES).await;
+    ses.reset();
+    let worker = HeraldProcess::start(
+        herald,
+        &herald_config(&broker, ses, ""),
+        &unique("bench-worker"),
+    );
+    let end = events
+        .wait_for(sizes.jobs, Duration::from_secs(600))
+        .await
+        .expect("every job ends in an event");
+    let throughput = sizes.jobs as f64 / (end - ses.arrivals()[0]).as_secs_f64();
+    let mut latencies = Vec::new();
+    if with_latency {
+        latencies = steady_latency(&broker, &events, sizes).await;
+    }
+    let rss = worker.peak_rss().unwrap_or(0);
+    worker.stop();
+    broker.cleanup().await;
+    (throughput, latencies, rss)
+}
+
+async fn steady_latency(
+    broker: &TestBroker,
+    events: &EventCounter,
+    sizes: &Sizes,
+) -> Vec<Duration> {
+    let producer = Producer::new(&broker.connection)
+        .await
+        .unwrap()
+        .with_target(&broker.amqp.jobs_exchange, &broker.amqp.routing_key);
+    let already = events.arrivals.lock().unwrap().len();
+    let interval = Duration::from_secs_f64(1.0 / sizes.latency_rate);
+    let mut published = HashMap::new();
+    let start = Instant::now();
+    for i in 0..sizes.latency_jobs {
+        let due = start + interval * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let id = format!("lat-{i}");
+        published.insert(id.clone(), Instant::now());
+        producer
+            .publish_raw(&job_of_size(&id, JOB_BYTES), &id)
+            .await
+            .unwrap();
+    }
+    events
+        .wait_for(already + sizes.latency_jobs, Duration::from_secs(120))
+        .await
+        .expect("latency jobs end");
+    let arrivals = events.arrivals.lock().unwrap();
+    let mut latencies: Vec<Duration> = arrivals[already..]
+        .iter()
+        .filter_map(|(at, id)| published.get(id).map(|sent| *at - *sent))
+        .collect();
+    latencies.sort();
+    latencies
+}
+
+async fn measure_rate_limit(herald: &Path, ses: &FakeSes, n: usize) -> (f64, usize) {
+    let broker = TestBroker::new(&unique("bench-rate"), &[Duration::from_secs(10)]).await;
+    let events = EventCounter::start(&broker).await;
+    publish_jobs(&broker, "r", n, JOB_BYTES).await;
+    ses.reset();
+    ses.enforce_rate(Some(RATE as usize));
+    let config = herald_config(&broker, ses, &format!("max_send_rate = {RATE}"));
+    let worker = HeraldProcess::start(herald, &config, &unique("bench-rate-worker"));
+    events
+        .wait_for(n, Duration::from_secs(600))
+        .await
+        .expect("every job ends in an event");
+    worker.stop();
+    ses.enforce_rate(None);
+    let arrivals = ses.arrivals();
+    let span = (*arrivals.last().unwrap() - arrivals[0]).as_secs_f64();
+    broker.cleanup().await;
+    ((arrivals.len() - 1) as f64 / span, ses.throttled())
+}
+
+/// Builds the `herald` binary of this profile and returns its path.
+fn build_herald() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut args = vec!["build", "-q", "-p", "herald-worker", "--bin", "herald"];
+    if !cfg!(debug_assertions) {
+        args.push("--release");
+    }
+    let status = std::process::Command::new(cargo)
+        .args(&args)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building herald failed");
+    herald_tests::herald_bin()
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let profile = if cfg!(debug_assertions) {
+        "debug build"
+    } else {
+        "release build"
+    };
+    format!("{cores} cores, {profile}")
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
