@@ -72,3 +72,22 @@ async fn auto_falls_back_when_ses_cannot_tell() {
     worker.stop().await.unwrap();
     broker.cleanup().await;
 }
+
+#[tokio::test]
+async fn workers_sharing_an_account_split_its_rate() {
+    let ses = FakeSes::start().await;
+    let broker = TestBroker::new(&unique("rate-share"), &TIERS).await;
+    let config = format!(
+        "[limits]\nworkers = 2\n{}",
+        ses_config(&ses.url, "max_send_rate = \"auto\"")
+    );
+    let worker = spawn_worker(&broker, &config).await;
+    let route = worker.deps.routes.resolve("prod", None).unwrap();
+    assert_eq!(
+        route.limiter.as_ref().unwrap().rate(),
+        7.0,
+        "14/s shared by 2 workers"
+    );
+    worker.stop().await.unwrap();
+    broker.cleanup().await;
+}

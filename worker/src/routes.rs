@@ -77,19 +77,21 @@ impl RouteError {
 /// How often `max_send_rate = "auto"` reads the quota again.
 const QUOTA_REFRESH: Duration = Duration::from_secs(300);
 
-/// The limiter `max_send_rate` asks for; `"auto"` reads SES's quota now and
-/// every few minutes, falling back (with a warning) when SES cannot say.
+/// The limiter `max_send_rate` asks for, split between `share` workers;
+/// `"auto"` reads SES's quota now and every few minutes, falling back (with a
+/// warning) when SES cannot say.
 async fn send_rate_limiter(
     at: &str,
     env: &EnvironmentSettings,
     client: &SesClient,
+    share: f64,
 ) -> Option<Arc<SendRateLimiter>> {
-    let rate = match env.max_send_rate? {
-        SendRate::PerSecond(rate) => return Some(Arc::new(SendRateLimiter::new(rate))),
-        SendRate::Auto => env.max_send_rate_fallback.unwrap_or(1.0),
+    let fallback = match env.max_send_rate? {
+        SendRate::PerSecond(rate) => return Some(Arc::new(SendRateLimiter::new(rate / share))),
+        SendRate::Auto => env.max_send_rate_fallback.unwrap_or(1.0) / share,
     };
-    let limiter = Arc::new(SendRateLimiter::new(rate));
-    refresh_quota(at, client, &limiter, rate).await;
+    let limiter = Arc::new(SendRateLimiter::new(fallback));
+    refresh_quota(at, client, &limiter, share).await;
     let (at, client, weak) = (at.to_owned(), client.clone(), Arc::downgrade(&limiter));
     tokio::spawn(async move {
         loop {
@@ -97,27 +99,29 @@ async fn send_rate_limiter(
             let Some(limiter) = weak.upgrade() else {
                 return;
             };
-            refresh_quota(&at, &client, &limiter, limiter.rate()).await;
+            refresh_quota(&at, &client, &limiter, share).await;
         }
     });
     Some(limiter)
 }
 
-async fn refresh_quota(at: &str, client: &SesClient, limiter: &SendRateLimiter, fallback: f64) {
+async fn refresh_quota(at: &str, client: &SesClient, limiter: &SendRateLimiter, share: f64) {
+    let current = limiter.rate();
     match tokio::time::timeout(Duration::from_secs(10), client.max_send_rate()).await {
-        Ok(Ok(rate)) => {
-            if (rate - limiter.rate()).abs() > f64::EPSILON {
-                tracing::info!(at, rate, "send rate read from SES");
+        Ok(Ok(account_rate)) => {
+            let rate = account_rate / share;
+            if (rate - current).abs() > f64::EPSILON {
+                tracing::info!(at, account_rate, rate, "send rate read from SES");
             }
             limiter.set_rate(rate);
         }
         Ok(Err(e)) => {
-            tracing::warn!(at, error = %e, fallback, "cannot read the SES send quota; keeping the fallback rate")
+            tracing::warn!(at, error = %e, rate = current, "cannot read the SES send quota; keeping the current rate")
         }
         Err(_) => tracing::warn!(
             at,
-            fallback,
-            "SES GetAccount timed out; keeping the fallback rate"
+            rate = current,
+            "SES GetAccount timed out; keeping the current rate"
         ),
     }
 }
@@ -165,7 +169,8 @@ impl Routes {
                     (Transport::Sandbox { outbox }, None)
                 } else {
                     let client = SesClient::build(env, ses_timeout).await;
-                    let limiter = send_rate_limiter(&at, env, &client).await;
+                    let share = f64::from(settings.limits.workers.max(1));
+                    let limiter = send_rate_limiter(&at, env, &client, share).await;
                     (Transport::Ses(client), limiter)
                 };
                 let route = Route {

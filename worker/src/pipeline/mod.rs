@@ -163,7 +163,7 @@ pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepar
     }
     let base = request_fields(route, job, &email);
     let mut fields =
-        overrides::apply(&base, &layers).map_err(|e| render::invalid("json overrides", e))?;
+        overrides::apply(base, &layers).map_err(|e| render::invalid("json overrides", e))?;
     overrides::sanitize_tags(&mut fields);
     Ok(Prepared {
         email,

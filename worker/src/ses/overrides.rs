@@ -80,8 +80,11 @@ fn join(path: &str, key: &str) -> String {
 
 /// Applies each override in turn: objects merge field by field, `null`
 /// removes a field, other values replace; `EmailTags` merge by `Name`.
-pub fn apply(base: &RequestFields, overrides: &[Value]) -> Result<RequestFields, String> {
-    let mut merged = serde_json::to_value(base).expect("request fields serialise");
+pub fn apply(base: RequestFields, overrides: &[Value]) -> Result<RequestFields, String> {
+    if overrides.is_empty() {
+        return Ok(base);
+    }
+    let mut merged = serde_json::to_value(&base).expect("request fields serialise");
     for layer in overrides {
         merge_layer(&mut merged, layer.clone());
     }
@@ -171,7 +174,7 @@ mod tests {
                           "EmailTags": [{ "Name": "team", "Value": "growth" }] });
         let job = json!({ "ConfigurationSetName": null, "EmailTags": [{ "Name": "team", "Value": "core" }],
                           "ListManagementOptions": { "ContactListName": "news" } });
-        let merged = apply(&base(), &[env, job]).unwrap();
+        let merged = apply(base(), &[env, job]).unwrap();
         assert_eq!(merged.configuration_set_name, None);
         let destination = merged.destination.unwrap();
         assert_eq!(destination.to_addresses, ["to@example.com"]);
@@ -215,7 +218,7 @@ mod tests {
         assert!(typed.starts_with("`Destination.ToAddresses`"), "{typed}");
         let topic_only = json!({ "ListManagementOptions": { "TopicName": "t" } });
         Node::parse(&store, &topic_only).unwrap();
-        let nested = apply(&base(), &[topic_only]).err().unwrap();
+        let nested = apply(base(), &[topic_only]).err().unwrap();
         assert!(nested.contains("ContactListName"), "{nested}");
         assert!(Node::parse(&store, &json!(["x"])).is_err());
     }

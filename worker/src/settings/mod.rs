@@ -176,6 +176,9 @@ pub struct Limits {
     /// Per SES request; past it the request counts as a retryable timeout.
     #[serde(with = "humantime_serde_compat")]
     pub ses_timeout: Duration,
+    /// Workers sharing each SES send rate: each paces to `max_send_rate /
+    /// workers` (the rate is the account's, the limiter is per process).
+    pub workers: u32,
 }
 
 impl Default for Limits {
@@ -183,6 +186,7 @@ impl Default for Limits {
         Limits {
             max_job_bytes: herald_shared::job::DEFAULT_MAX_JOB_BYTES,
             ses_timeout: Duration::from_secs(30),
+            workers: 1,
         }
     }
 }
@@ -293,6 +297,9 @@ impl Settings {
         }
         if self.retry.max_attempts == 0 {
             problems.push("retry.max_attempts: must be at least 1".into());
+        }
+        if self.limits.workers == 0 {
+            problems.push("limits.workers: must be at least 1".into());
         }
         if self.retry.tiers.is_empty() {
             problems.push("retry.tiers: give at least one delay".into());
