@@ -78,12 +78,16 @@ async fn run_and_capture(
     let terminal = events.terminal(3, Duration::from_secs(30)).await;
     assert_eq!(terminal.len(), 3, "{:?}", events.seen);
     assert!(terminal.iter().any(|e| e.kind == EventType::Sent));
-    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // Counters move just after a job's event is confirmed: wait for all three.
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        metrics = reqwest::get(url).await.unwrap().text().await.unwrap();
+        if herald_tests::sample(&metrics, "herald_job_duration_seconds_count") == Some(3.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(metrics.contains("herald_messages_total"));
 
     Command::new("kill")
@@ -141,6 +145,30 @@ async fn static_keys_never_reach_output_events_metrics_or_dead_letters() {
         "the run was captured:\n{output}"
     );
     assert_clean(&output, "the logs");
+    let done: Vec<serde_json::Value> = output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["message"] == "job done")
+        .collect();
+    assert_eq!(done.len(), 3, "one JSON line per outcome");
+    for line in &done {
+        for field in [
+            "message_id",
+            "workflow",
+            "environment",
+            "channel",
+            "attempt",
+        ] {
+            assert!(
+                !line["span"][field].is_null(),
+                "{field} missing from {line}"
+            );
+        }
+    }
+    assert!(
+        !output.contains("Grace invited you"),
+        "no email body in logs"
+    );
     assert_clean(&metrics_and_letters, "metrics or dead-letter headers");
     assert_clean(&serde_json::to_string(&events).unwrap(), "events");
     assert!(
