@@ -26,6 +26,7 @@ pub struct TestBroker {
     pub connection: Connection,
     pub channel: Channel,
     producer: Producer,
+    cleaned: bool,
 }
 
 /// A dead letter as read back from the dead-letter queue.
@@ -71,6 +72,7 @@ impl TestBroker {
             connection,
             channel,
             producer,
+            cleaned: false,
         }
     }
 
@@ -232,28 +234,68 @@ impl TestBroker {
         letters
     }
 
-    /// Deletes every queue and exchange of the namespace.
-    pub async fn cleanup(self) {
+    /// Deletes every queue and exchange of the namespace. A broker dropped
+    /// without it (a failed test) deletes them on drop.
+    pub async fn cleanup(mut self) {
+        let (queues, exchanges) = self.names();
+        delete_all(&self.channel, &queues, &exchanges).await;
+        let _ = self.connection.close(200, "".into()).await;
+        self.cleaned = true;
+    }
+
+    /// The namespace's queues and exchanges.
+    fn names(&self) -> (Vec<String>, Vec<String>) {
         let a = &self.amqp;
         let mut queues = vec![a.jobs_queue.clone(), a.dead_queue.clone()];
-        queues.extend(topology::retry_queue_names(a, &self.tiers));
-        for queue in queues {
-            let _ = self
-                .channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await;
+        // A `herald` process started on this namespace may have declared the
+        // default tiers too.
+        let mut tiers = self.tiers.clone();
+        tiers.extend(herald_worker::settings::RetrySettings::default().tiers);
+        queues.extend(topology::retry_queue_names(a, &tiers));
+        queues.push(format!("{}.capture", a.events_exchange));
+        let exchanges = vec![
+            a.jobs_exchange.clone(),
+            a.dead_letter_exchange.clone(),
+            a.events_exchange.clone(),
+        ];
+        (queues, exchanges)
+    }
+}
+
+async fn delete_all(channel: &Channel, queues: &[String], exchanges: &[String]) {
+    for queue in queues {
+        let _ = channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+    for exchange in exchanges {
+        let _ = channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        if self.cleaned {
+            return;
         }
-        for exchange in [
-            &a.jobs_exchange,
-            &a.dead_letter_exchange,
-            &a.events_exchange,
-        ] {
-            let _ = self
-                .channel
-                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-                .await;
-        }
-        let _ = self.connection.close(200, "".into()).await;
+        let (queues, exchanges) = self.names();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+                    .await
+                    .ok()?;
+                let channel = connection.create_channel().await.ok()?;
+                delete_all(&channel, &queues, &exchanges).await;
+                connection.close(200, "".into()).await.ok()
+            })
+        })
+        .join();
     }
 }
 

@@ -97,6 +97,8 @@ async fn main() {
 
 async fn measure_ceiling(ses: &FakeSes, n: usize) -> f64 {
     let broker = TestBroker::new(&unique("bench-ceiling"), &[Duration::from_secs(10)]).await;
+    // Events are consumed as in Herald's runs, so the broker does the same work.
+    let _events = EventCounter::start(&broker).await;
     publish_jobs(&broker, "c", n, JOB_BYTES).await;
     ses.reset();
     let end = bare_consumer(&broker, &ses.url, n, PREFETCH).await;

@@ -10,7 +10,7 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_sesv2::config::retry::RetryConfig;
-use aws_sdk_sesv2::config::Region;
+use aws_sdk_sesv2::config::{Region, StalledStreamProtectionConfig};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{
     Destination, EmailContent, ListManagementOptions, MessageTag, RawMessage,
@@ -41,6 +41,9 @@ impl SesClient {
             .behavior_version(BehaviorVersion::latest())
             .region(region.clone())
             .retry_config(RetryConfig::disabled())
+            // Requests are small and bounded by the attempt timeout; stalled-stream
+            // protection would add a timer to every request for nothing.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(timeouts)
             .credentials_provider(credentials(settings, region).await);
         if let Some(url) = &settings.endpoint_url {
