@@ -130,7 +130,13 @@ impl EventCounter {
 /// The ceiling: a consumer that does only what any worker with Herald's
 /// guarantees must do per job: POST to SES, publish a confirmed status event,
 /// ack. Returns when `n` jobs are acked.
-pub async fn bare_consumer(broker: &TestBroker, ses_url: &str, n: usize, prefetch: u16) -> Instant {
+pub async fn bare_consumer(
+    jobs_queue: &str,
+    events_exchange: &str,
+    ses_url: &str,
+    n: usize,
+    prefetch: u16,
+) -> Instant {
     let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
         .await
         .unwrap();
@@ -146,10 +152,10 @@ pub async fn bare_consumer(broker: &TestBroker, ses_url: &str, n: usize, prefetc
         .unwrap();
     let http = reqwest::Client::new();
     let url = format!("{ses_url}/v2/email/outbound-emails");
-    let events = broker.amqp.events_exchange.clone();
+    let events = events_exchange.to_owned();
     let mut consumer = consume
         .basic_consume(
-            broker.amqp.jobs_queue.as_str().into(),
+            jobs_queue.into(),
             "".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),

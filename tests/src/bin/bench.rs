@@ -38,6 +38,12 @@ struct Sizes {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, queue, exchange, url, n] = args.as_slice() {
+        if flag == "--bare-consumer" {
+            bare_consumer(queue, exchange, url, n.parse().expect("a count"), PREFETCH).await;
+            return;
+        }
+    }
     let smoke = args.iter().any(|a| a == "--smoke");
     let jobs = args
         .windows(2)
@@ -98,10 +104,26 @@ async fn main() {
 async fn measure_ceiling(ses: &FakeSes, n: usize) -> f64 {
     let broker = TestBroker::new(&unique("bench-ceiling"), &[Duration::from_secs(10)]).await;
     // Events are consumed as in Herald's runs, so the broker does the same work.
-    let _events = EventCounter::start(&broker).await;
+    let events = EventCounter::start(&broker).await;
     publish_jobs(&broker, "c", n, JOB_BYTES).await;
     ses.reset();
-    let end = bare_consumer(&broker, &ses.url, n, PREFETCH).await;
+    // Its own process, as Herald is, measured the same way: first SES request
+    // to the n-th status event.
+    let mut consumer = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--bare-consumer",
+            &broker.amqp.jobs_queue,
+            &broker.amqp.events_exchange,
+            &ses.url,
+            &n.to_string(),
+        ])
+        .spawn()
+        .expect("the bench binary starts itself");
+    let end = events
+        .wait_for(n, Duration::from_secs(600))
+        .await
+        .expect("every job ends in an event");
+    let _ = consumer.wait();
     let start = ses.arrivals()[0];
     broker.cleanup().await;
     n as f64 / (end - start).as_secs_f64()

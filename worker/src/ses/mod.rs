@@ -49,6 +49,7 @@ impl SesClient {
         if let Some(url) = &settings.endpoint_url {
             config = config.endpoint_url(url);
         }
+
         SesClient {
             client: aws_sdk_sesv2::Client::from_conf(config.build()),
         }
