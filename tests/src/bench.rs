@@ -12,7 +12,7 @@ use base64::Engine;
 use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions,
+    ConfirmSelectOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
@@ -63,36 +63,13 @@ pub struct EventCounter {
 
 impl EventCounter {
     pub async fn start(broker: &TestBroker) -> EventCounter {
-        let channel = broker.connection.create_channel().await.unwrap();
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions::exclusive().auto_delete(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                broker.amqp.events_exchange.as_str().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
+        let (channel, queue) = broker.events_queue().await;
         let options = BasicConsumeOptions {
             no_ack: true,
             ..Default::default()
         };
         let mut consumer = channel
-            .basic_consume(
-                queue.name().clone(),
-                "".into(),
-                options,
-                FieldTable::default(),
-            )
+            .basic_consume(queue, "".into(), options, FieldTable::default())
             .await
             .unwrap();
         let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -120,8 +120,8 @@ impl TestBroker {
         let _ = channel.close(200, "".into()).await;
     }
 
-    /// Starts collecting every event; call before publishing.
-    pub async fn events(&self) -> Events {
+    /// A new channel and an exclusive queue on it bound to every event.
+    pub async fn events_queue(&self) -> (Channel, lapin::types::ShortString) {
         let channel = self.connection.create_channel().await.unwrap();
         let queue = channel
             .queue_declare(
@@ -131,9 +131,15 @@ impl TestBroker {
             )
             .await
             .unwrap();
+        let name = queue.name().clone();
+        self.bind_events(&channel, &name).await;
+        (channel, name)
+    }
+
+    async fn bind_events(&self, channel: &Channel, queue: &lapin::types::ShortString) {
         channel
             .queue_bind(
-                queue.name().clone(),
+                queue.clone(),
                 self.amqp.events_exchange.as_str().into(),
                 "#".into(),
                 QueueBindOptions::default(),
@@ -141,9 +147,14 @@ impl TestBroker {
             )
             .await
             .unwrap();
+    }
+
+    /// Starts collecting every event; call before publishing.
+    pub async fn events(&self) -> Events {
+        let (channel, queue) = self.events_queue().await;
         let consumer = channel
             .basic_consume(
-                queue.name().clone(),
+                queue.clone(),
                 "".into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
@@ -169,16 +180,7 @@ impl TestBroker {
             )
             .await
             .unwrap();
-        self.channel
-            .queue_bind(
-                name.as_str().into(),
-                self.amqp.events_exchange.as_str().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
+        self.bind_events(&self.channel, &name.as_str().into()).await;
         name
     }
 

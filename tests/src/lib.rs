@@ -20,6 +20,12 @@ pub fn unique(label: &str) -> String {
     format!("{label}-{}", &id[..8])
 }
 
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("a bound address").port()
+}
+
 /// A minimal valid job for `environment`, as JSON.
 pub fn job_json(id: &str, environment: &str, email: &str) -> serde_json::Value {
     serde_json::json!({

@@ -7,16 +7,8 @@ use std::time::Duration;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::{ses_config, spawn_worker};
-use herald_tests::{job_json, sample, unique};
+use herald_tests::{free_port, job_json, sample, unique};
 use herald_worker::http;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Checks the shape of an OpenMetrics text exposition.
 fn assert_valid_exposition(text: &str) {

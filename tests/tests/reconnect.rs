@@ -42,11 +42,7 @@ async fn a_worker_survives_its_connection_being_closed_and_loses_no_job() {
         ses.wait_for_requests(5, Duration::from_secs(20)).await,
         "worker started sending"
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = herald_tests::free_port();
     let router = herald_worker::http::router(worker.deps.metrics.clone(), worker.health.clone());
     herald_worker::http::serve(&format!("127.0.0.1:{port}"), router)
         .await

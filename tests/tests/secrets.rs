@@ -9,18 +9,10 @@ use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::example_templates_dir;
-use herald_tests::{herald_bin, job_json, unique};
+use herald_tests::{free_port, herald_bin, job_json, unique};
 
 const KEY_ID: &str = "AKIDSECRETPROBE7Q";
 const SECRET: &str = "wJalrSECRETPROBE/K7MDENG+bPxRfiCY";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn run_and_capture(
     log_level: &str,

@@ -228,7 +228,18 @@ async fn measure_rate_limit(herald: &Path, ses: &FakeSes, n: usize) -> (f64, usi
 /// Builds the `herald` binary of this profile and returns its path.
 fn build_herald() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut args = vec!["build", "-q", "-p", "herald-worker", "--bin", "herald"];
+    // Both packages selected, so dependency features resolve as for this
+    // binary and nothing is built twice.
+    let mut args = vec![
+        "build",
+        "-q",
+        "-p",
+        "herald-worker",
+        "-p",
+        "herald-tests",
+        "--bin",
+        "herald",
+    ];
     if !cfg!(debug_assertions) {
         args.push("--release");
     }
