@@ -9,6 +9,9 @@ use lapin::{Channel, ExchangeKind};
 
 use crate::settings::AmqpSettings;
 
+/// The dead-letter queue's delivery limit: never reached in practice.
+pub const DEAD_QUEUE_DELIVERY_LIMIT: i32 = 1_000_000_000;
+
 /// The names of the retry queue of each tier, e.g. `herald.retry.10s`.
 pub fn retry_queue_names(settings: &AmqpSettings, tiers: &[Duration]) -> Vec<String> {
     tiers
@@ -44,7 +47,15 @@ pub async fn declare(
     queue(channel, &s.jobs_queue, jobs).await?;
     bind(channel, &s.jobs_queue, &s.jobs_exchange, &s.routing_key).await?;
 
-    queue(channel, &s.dead_queue, quorum_args()).await?;
+    // Reading dead letters (`herald dlq list`) returns them to the queue, which
+    // counts as a delivery; RabbitMQ 4 drops a quorum queue's message past 20
+    // deliveries by default, so the dead-letter queue's limit is set out of reach.
+    let mut dead = quorum_args();
+    dead.insert(
+        "x-delivery-limit".into(),
+        AMQPValue::LongInt(DEAD_QUEUE_DELIVERY_LIMIT),
+    );
+    queue(channel, &s.dead_queue, dead).await?;
     bind(channel, &s.dead_queue, &s.dead_letter_exchange, "").await?;
 
     for (name, tier) in retry_queue_names(s, tiers).iter().zip(tiers) {
