@@ -16,8 +16,13 @@ pub const DEAD_QUEUE_DELIVERY_LIMIT: i32 = 1_000_000_000;
 pub fn retry_queue_names(settings: &AmqpSettings, tiers: &[Duration]) -> Vec<String> {
     tiers
         .iter()
-        .map(|tier| format!("{}.{}", settings.retry_queue_prefix, tier_label(*tier)))
+        .map(|tier| retry_queue_name(settings, &tier_label(*tier)))
         .collect()
+}
+
+/// The retry queue of the tier labelled `label` (see [`tier_label`]).
+pub fn retry_queue_name(settings: &AmqpSettings, label: &str) -> String {
+    format!("{}.{label}", settings.retry_queue_prefix)
 }
 
 /// A short label of a tier delay: `10s`, `1m`, `1h30m`, `500ms`.

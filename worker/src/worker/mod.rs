@@ -129,18 +129,12 @@ async fn session(
                     let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
                     tasks.spawn(handle(deps.clone(), publisher.clone(), delivery, permit));
                 }
+                // Readiness and the connection metrics follow the connection
+                // in `watch_connection`; here the consumer only waits for it.
                 Some(Err(e)) => {
-                    health.set_ready(false);
-                    deps.metrics.amqp_connected.set(0);
-                    tracing::warn!(error = %e, "RabbitMQ connection lost; waiting for recovery");
-                    match channel.wait_for_recovery(e).await {
-                        Ok(()) => {
-                            deps.metrics.amqp_reconnects.inc();
-                            deps.metrics.amqp_connected.set(1);
-                            health.set_ready(true);
-                            tracing::info!("RabbitMQ connection recovered");
-                        }
-                        Err(e) => break Err(anyhow::Error::from(e).context("connection not recoverable")),
+                    tracing::warn!(error = %e, "consumer interrupted; waiting for the connection to recover");
+                    if let Err(e) = channel.wait_for_recovery(e).await {
+                        break Err(anyhow::Error::from(e).context("connection not recoverable"));
                     }
                 }
                 None => break Err(anyhow::anyhow!("the broker cancelled the consumer")),

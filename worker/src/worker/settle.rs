@@ -9,7 +9,7 @@ use lapin::BasicProperties;
 
 use herald_shared::topology::headers;
 
-use crate::amqp::topology::retry_queue_names;
+use crate::amqp::topology::{retry_queue_name, tier_label};
 use crate::amqp::{text, with_headers, PublishError, Publisher};
 use crate::clock::now_rfc3339;
 use crate::metrics::{ReasonLabels, TierLabels};
@@ -74,8 +74,8 @@ async fn retry(
     tier: usize,
 ) -> Result<(), PublishError> {
     let settings = &deps.settings;
-    let queues = retry_queue_names(&settings.amqp, &settings.retry.tiers);
-    let queue = &queues[tier];
+    let label = tier_label(settings.retry.tiers[tier]);
+    let queue = retry_queue_name(&settings.amqp, &label);
     publisher.publish_event(event).await?;
     let retries = history(&delivery.properties).retries + 1;
     let headers = with_headers(
@@ -87,9 +87,8 @@ async fn retry(
     );
     let properties = delivery.properties.clone().with_headers(headers);
     publisher
-        .publish_job("", queue, &delivery.data, properties)
+        .publish_job("", &queue, &delivery.data, properties)
         .await?;
-    let label = crate::amqp::topology::tier_label(settings.retry.tiers[tier]);
     deps.metrics
         .retries
         .get_or_create(&TierLabels { tier: label })
