@@ -211,6 +211,10 @@ impl HeraldProcess {
         HeraldProcess { child, config }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Peak resident memory (VmHWM) so far, in bytes.
     pub fn peak_rss(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -232,6 +236,70 @@ impl HeraldProcess {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.config);
     }
+}
+
+/// CPU seconds (user + system) process `pid` has used so far, from `/proc`.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // utime and stime, in USER_HZ (100 per second on Linux).
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// The local RabbitMQ node's process (`beam.smp`), if there is one.
+pub fn broker_pid() -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim() == "beam.smp").then_some(pid)
+        })
+}
+
+/// Where the machine's CPU went during a phase: the consumer under test,
+/// the broker and the harness itself (fake SES, publishing, counting).
+pub struct CpuSplit {
+    pids: [Option<u32>; 3],
+    start: [f64; 3],
+}
+
+impl CpuSplit {
+    pub fn start(consumer: u32) -> CpuSplit {
+        let pids = [Some(consumer), broker_pid(), Some(std::process::id())];
+        let start = pids.map(|pid| pid.and_then(cpu_seconds).unwrap_or(0.0));
+        CpuSplit { pids, start }
+    }
+
+    /// Microseconds of CPU per job of the consumer, the broker and the
+    /// harness since `start` (the broker's is 0 when it is not local).
+    pub fn per_job(&self, jobs: usize) -> [f64; 3] {
+        let mut out = [0.0; 3];
+        for (i, pid) in self.pids.iter().enumerate() {
+            if let Some(now) = pid.and_then(cpu_seconds) {
+                out[i] = (now - self.start[i]) * 1e6 / jobs as f64;
+            }
+        }
+        out
+    }
+}
+
+/// The mean of a Prometheus histogram (`_sum / _count`) in an exposition.
+pub fn histogram_mean(exposition: &str, name: &str) -> Option<f64> {
+    let value = |suffix: &str| {
+        let key = format!("{name}_{suffix} ");
+        exposition
+            .lines()
+            .find_map(|l| l.strip_prefix(&key))?
+            .trim()
+            .parse::<f64>()
+            .ok()
+    };
+    let count = value("count")?;
+    (count > 0.0).then(|| value("sum").map(|sum| sum / count))?
 }
 
 /// The `p`-th percentile (0–100) of sorted durations.

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use herald_shared::producer::Producer;
 use herald_tests::bench::{
-    bare_consumer, job_of_size, percentile, publish_jobs, EventCounter, HeraldProcess,
+    bare_consumer, histogram_mean, job_of_size, percentile, publish_jobs, CpuSplit, EventCounter,
+    HeraldProcess,
 };
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::unique;
 use herald_tests::worker::{example_templates_dir, ses_config};
+use herald_tests::{free_port, unique};
 
 const PREFETCH: u16 = 256;
 const JOB_BYTES: usize = 1024;
@@ -65,28 +66,35 @@ async fn main() {
     let ses = FakeSes::start().await;
     ses.keep_bodies(false);
 
-    let ceiling = measure_ceiling(&ses, sizes.jobs).await;
+    let (ceiling, cpu) = measure_ceiling(&ses, sizes.jobs).await;
     println!("1. bare-broker ceiling           {ceiling:>9.0} jobs/s");
+    print_cpu("consumer", cpu);
 
-    let (fast, latencies, rss_fast) = measure_herald(&herald, &ses, &sizes, true).await;
+    let fast = measure_herald(&herald, &ses, &sizes, true).await;
     println!(
-        "2. Herald, SES answers at once   {fast:>9.0} jobs/s   {:.2} of (1)",
-        fast / ceiling
+        "2. Herald, SES answers at once   {:>9.0} jobs/s   {:.2} of (1)",
+        fast.throughput,
+        fast.throughput / ceiling
     );
+    print_cpu("worker", fast.cpu);
+    print_times(&fast);
     println!(
         "   latency publish → event at {:.0} jobs/s: p50 {:.1} ms, p99 {:.1} ms",
         sizes.latency_rate,
-        ms(percentile(&latencies, 50.0)),
-        ms(percentile(&latencies, 99.0))
+        ms(percentile(&fast.latencies, 50.0)),
+        ms(percentile(&fast.latencies, 99.0))
     );
 
     ses.set_default(Reply::after(SES_LATENCY, Reply::Ok));
     let bound = ceiling.min(f64::from(PREFETCH) / SES_LATENCY.as_secs_f64());
-    let (slow, _, rss_slow) = measure_herald(&herald, &ses, &sizes, false).await;
+    let slow = measure_herald(&herald, &ses, &sizes, false).await;
     println!(
-        "3. Herald, SES answers in 50 ms  {slow:>9.0} jobs/s   {:.2} of bound {bound:.0}",
-        slow / bound
+        "3. Herald, SES answers in 50 ms  {:>9.0} jobs/s   {:.2} of bound {bound:.0}",
+        slow.throughput,
+        slow.throughput / bound
     );
+    print_cpu("worker", slow.cpu);
+    print_times(&slow);
 
     ses.set_default(Reply::Ok);
     let (achieved, throttles) = measure_rate_limit(&herald, &ses, sizes.rate_jobs).await;
@@ -94,14 +102,33 @@ async fn main() {
         "4. rate limit {RATE:.0}/s              {achieved:>9.1} msg/s   {:+.1}%, {throttles} throttled",
         (achieved / RATE - 1.0) * 100.0
     );
-    let rss = rss_fast.max(rss_slow);
+    let rss = fast.peak_rss.max(slow.peak_rss);
     println!(
         "5. worker peak RSS               {:>9.1} MiB",
         rss as f64 / 1048576.0
     );
 }
 
-async fn measure_ceiling(ses: &FakeSes, n: usize) -> f64 {
+/// CPU per job, by process.
+fn print_cpu(consumer: &str, [own, broker, harness]: [f64; 3]) {
+    println!(
+        "   CPU per job: {consumer} {own:.0} µs, RabbitMQ {broker:.0} µs, harness {harness:.0} µs"
+    );
+}
+
+/// Where a job's time goes: at the broker from delivery to ack (Little's
+/// law: prefetch / throughput), inside the worker, and waiting for SES.
+fn print_times(run: &HeraldRun) {
+    let at_broker = f64::from(PREFETCH) / run.throughput;
+    println!(
+        "   time per job: {:.1} ms delivered and unacked, {:.1} ms in the worker, {:.1} ms in SES",
+        at_broker * 1e3,
+        run.job_seconds * 1e3,
+        run.ses_seconds * 1e3
+    );
+}
+
+async fn measure_ceiling(ses: &FakeSes, n: usize) -> (f64, [f64; 3]) {
     let broker = TestBroker::new(&unique("bench-ceiling"), &[Duration::from_secs(10)]).await;
     // Events are consumed as in Herald's runs, so the broker does the same work.
     let events = EventCounter::start(&broker).await;
@@ -119,23 +146,38 @@ async fn measure_ceiling(ses: &FakeSes, n: usize) -> f64 {
         ])
         .spawn()
         .expect("the bench binary starts itself");
+    let cpu = CpuSplit::start(consumer.id());
     let end = events
         .wait_for(n, Duration::from_secs(600))
         .await
         .expect("every job ends in an event");
+    let cpu = cpu.per_job(n);
     let _ = consumer.wait();
     let start = ses.arrivals()[0];
     broker.cleanup().await;
-    n as f64 / (end - start).as_secs_f64()
+    (n as f64 / (end - start).as_secs_f64(), cpu)
 }
 
-fn herald_config(broker: &TestBroker, ses: &FakeSes, extra: &str) -> String {
+fn herald_config(broker: &TestBroker, ses: &FakeSes, listen: &str, extra: &str) -> String {
     format!(
-        "{}\n[server]\nlisten = \"\"\n[templates]\ndir = \"{}\"\n{}",
+        "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{}",
         broker.amqp_toml(PREFETCH),
         example_templates_dir().display(),
         ses_config(&ses.url, extra)
     )
+}
+
+/// What one `herald run` phase measured.
+struct HeraldRun {
+    throughput: f64,
+    /// Worker, broker and harness CPU per job, in µs.
+    cpu: [f64; 3],
+    /// Mean time from receiving a job to acking it, by the worker's metrics.
+    job_seconds: f64,
+    /// Mean SES request time, by the worker's metrics.
+    ses_seconds: f64,
+    latencies: Vec<Duration>,
+    peak_rss: u64,
 }
 
 /// Throughput on a backlog of jobs, then, if asked, latency at a steady load.
@@ -144,29 +186,46 @@ async fn measure_herald(
     ses: &FakeSes,
     sizes: &Sizes,
     with_latency: bool,
-) -> (f64, Vec<Duration>, u64) {
+) -> HeraldRun {
     let broker = TestBroker::new(&unique("bench-herald"), &[Duration::from_secs(10)]).await;
     let events = EventCounter::start(&broker).await;
     publish_jobs(&broker, "h", sizes.jobs, JOB_BYTES).await;
     ses.reset();
+    let listen = format!("127.0.0.1:{}", free_port());
     let worker = HeraldProcess::start(
         herald,
-        &herald_config(&broker, ses, ""),
+        &herald_config(&broker, ses, &listen, ""),
         &unique("bench-worker"),
     );
+    let cpu = CpuSplit::start(worker.pid());
     let end = events
         .wait_for(sizes.jobs, Duration::from_secs(600))
         .await
         .expect("every job ends in an event");
+    let cpu = cpu.per_job(sizes.jobs);
     let throughput = sizes.jobs as f64 / (end - ses.arrivals()[0]).as_secs_f64();
-    let mut latencies = Vec::new();
+    let metrics = reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .expect("the worker serves /metrics")
+        .text()
+        .await
+        .unwrap_or_default();
+    let mean = |name| histogram_mean(&metrics, name).unwrap_or(f64::NAN);
+    let mut run = HeraldRun {
+        throughput,
+        cpu,
+        job_seconds: mean("herald_job_duration_seconds"),
+        ses_seconds: mean("herald_ses_request_duration_seconds"),
+        latencies: Vec::new(),
+        peak_rss: 0,
+    };
     if with_latency {
-        latencies = steady_latency(&broker, &events, sizes).await;
+        run.latencies = steady_latency(&broker, &events, sizes).await;
     }
-    let rss = worker.peak_rss().unwrap_or(0);
+    run.peak_rss = worker.peak_rss().unwrap_or(0);
     worker.stop();
     broker.cleanup().await;
-    (throughput, latencies, rss)
+    run
 }
 
 async fn steady_latency(
@@ -211,7 +270,7 @@ async fn measure_rate_limit(herald: &Path, ses: &FakeSes, n: usize) -> (f64, usi
     publish_jobs(&broker, "r", n, JOB_BYTES).await;
     ses.reset();
     ses.enforce_rate(Some(RATE as usize));
-    let config = herald_config(&broker, ses, &format!("max_send_rate = {RATE}"));
+    let config = herald_config(&broker, ses, "", &format!("max_send_rate = {RATE}"));
     let worker = HeraldProcess::start(herald, &config, &unique("bench-rate-worker"));
     events
         .wait_for(n, Duration::from_secs(600))
