@@ -82,6 +82,8 @@ struct Inner {
     in_flight: AtomicUsize,
     peak: AtomicUsize,
     served: AtomicUsize,
+    /// Total time requests were held before their answer, and their number.
+    held: Mutex<(Duration, u32)>,
     /// Arrival time of every request, kept even when bodies are not.
     arrivals: Mutex<Vec<std::time::Instant>>,
     /// Benchmarks skip decoding and keeping bodies.
@@ -160,6 +162,14 @@ impl FakeSes {
         self.inner.arrivals.lock().unwrap().clear();
         self.inner.throttled.store(0, Ordering::SeqCst);
         self.inner.peak.store(0, Ordering::SeqCst);
+        *self.inner.held.lock().unwrap() = (Duration::ZERO, 0);
+    }
+
+    /// The mean time from a request's arrival to its answer, since the last
+    /// reset: the latency SES really had, scripted delay included.
+    pub fn mean_answer_time(&self) -> Option<Duration> {
+        let (total, n) = *self.inner.held.lock().unwrap();
+        (n > 0).then(|| total / n)
     }
 
     /// Every request received so far.
@@ -191,9 +201,22 @@ impl FakeSes {
 }
 
 async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: String) -> Response {
+    let arrived = std::time::Instant::now();
+    let response = answer_send_email(&inner, arrived, headers, body).await;
+    let mut held = inner.held.lock().unwrap();
+    held.0 += arrived.elapsed();
+    held.1 += 1;
+    response
+}
+
+async fn answer_send_email(
+    inner: &Arc<Inner>,
+    arrived: std::time::Instant,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.peak.fetch_max(now, Ordering::SeqCst);
-    let arrived = std::time::Instant::now();
     let over_rate = {
         let mut arrivals = inner.arrivals.lock().unwrap();
         arrivals.push(arrived);
@@ -206,10 +229,10 @@ async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: S
     if over_rate {
         inner.throttled.fetch_add(1, Ordering::SeqCst);
         inner.in_flight.fetch_sub(1, Ordering::SeqCst);
-        return answer(&inner, Reply::throttled()).await;
+        return answer(inner, Reply::throttled()).await;
     }
     if !inner.keep_bodies.load(Ordering::SeqCst) {
-        let response = answer(&inner, next_reply(&inner, "")).await;
+        let response = answer(inner, next_reply(inner, "")).await;
         inner.in_flight.fetch_sub(1, Ordering::SeqCst);
         return response;
     }
@@ -244,8 +267,8 @@ async fn send_email(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: S
         security_token: header("x-amz-security-token"),
         received_at: std::time::Instant::now(),
     });
-    let reply = next_reply(&inner, &message_tag);
-    let response = answer(&inner, reply).await;
+    let reply = next_reply(inner, &message_tag);
+    let response = answer(inner, reply).await;
     inner.in_flight.fetch_sub(1, Ordering::SeqCst);
     response
 }

@@ -95,6 +95,12 @@ async fn main() {
     );
     print_cpu("worker", slow.cpu);
     print_times(&slow);
+    // What the broker and the fake SES allow at this latency without Herald.
+    let (bare_slow, _) = measure_ceiling(&ses, sizes.jobs).await;
+    println!(
+        "   the ceiling's consumer at 50 ms {bare_slow:>7.0} jobs/s   {:.2} of bound",
+        bare_slow / bound
+    );
 
     ses.set_default(Reply::Ok);
     let (achieved, throttles) = measure_rate_limit(&herald, &ses, sizes.rate_jobs).await;
@@ -117,14 +123,16 @@ fn print_cpu(consumer: &str, [own, broker, harness]: [f64; 3]) {
 }
 
 /// Where a job's time goes: at the broker from delivery to ack (Little's
-/// law: prefetch / throughput), inside the worker, and waiting for SES.
+/// law: prefetch / throughput), inside the worker, waiting for SES, and in
+/// the fake SES itself.
 fn print_times(run: &HeraldRun) {
     let at_broker = f64::from(PREFETCH) / run.throughput;
     println!(
-        "   time per job: {:.1} ms delivered and unacked, {:.1} ms in the worker, {:.1} ms in SES",
+        "   time per job: {:.1} ms unacked, {:.1} ms in the worker, {:.1} ms waiting for SES, {:.1} ms in the fake SES",
         at_broker * 1e3,
         run.job_seconds * 1e3,
-        run.ses_seconds * 1e3
+        run.ses_seconds * 1e3,
+        run.answer_seconds * 1e3
     );
 }
 
@@ -176,6 +184,8 @@ struct HeraldRun {
     job_seconds: f64,
     /// Mean SES request time, by the worker's metrics.
     ses_seconds: f64,
+    /// Mean time the fake SES held a request before answering.
+    answer_seconds: f64,
     latencies: Vec<Duration>,
     peak_rss: u64,
 }
@@ -216,6 +226,7 @@ async fn measure_herald(
         cpu,
         job_seconds: mean("herald_job_duration_seconds"),
         ses_seconds: mean("herald_ses_request_duration_seconds"),
+        answer_seconds: ses.mean_answer_time().map_or(f64::NAN, |d| d.as_secs_f64()),
         latencies: Vec::new(),
         peak_rss: 0,
     };
