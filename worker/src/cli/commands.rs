@@ -31,7 +31,11 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
             .await
             .map_err(CliError::usage)?;
     }
-    worker::run(deps, health, shutdown_signal()).await?;
+    // On the runtime's workers, not on the thread blocked in `main`: a job
+    // task spawned from a worker thread starts there, without waking another.
+    tokio::spawn(worker::run(deps, health, shutdown_signal()))
+        .await
+        .map_err(|e| anyhow::anyhow!("the worker task failed: {e}"))??;
     tracing::info!("stopped");
     Ok(())
 }
