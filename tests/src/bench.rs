@@ -18,6 +18,8 @@ use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use serde_json::json;
 
+use herald_worker::process_metrics::ProcessStats;
+
 use crate::broker::{amqp_url, TestBroker};
 use crate::job_json;
 
@@ -217,15 +219,7 @@ impl HeraldProcess {
 
     /// Peak resident memory (VmHWM) so far, in bytes.
     pub fn peak_rss(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let kib = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))?
-            .split_whitespace()
-            .next()?
-            .parse::<u64>()
-            .ok()?;
-        Some(kib * 1024)
+        ProcessStats::of(&self.child.id().to_string()).map(|s| s.peak_resident_bytes as u64)
     }
 
     /// SIGTERM, then wait.
@@ -240,12 +234,7 @@ impl HeraldProcess {
 
 /// CPU seconds (user + system) process `pid` has used so far, from `/proc`.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
-    // utime and stime, in USER_HZ (100 per second on Linux).
-    Some((ticks(11)? + ticks(12)?) / 100.0)
+    ProcessStats::of(&pid.to_string()).map(|s| s.cpu_seconds)
 }
 
 /// The local RabbitMQ node's process (`beam.smp`), if there is one.

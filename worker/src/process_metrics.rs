@@ -20,6 +20,8 @@ pub struct ProcessCollector;
 pub struct ProcessStats {
     pub cpu_seconds: f64,
     pub resident_bytes: f64,
+    /// The most resident memory so far (`VmHWM`).
+    pub peak_resident_bytes: f64,
     pub virtual_bytes: f64,
     pub open_fds: f64,
     pub max_fds: Option<f64>,
@@ -29,11 +31,17 @@ pub struct ProcessStats {
 impl ProcessStats {
     /// Reads `/proc/self`; `None` where it is not available.
     pub fn read() -> Option<ProcessStats> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        ProcessStats::of("self")
+    }
+
+    /// Reads `/proc/<process>`, where `process` is `self` or a process id.
+    pub fn of(process: &str) -> Option<ProcessStats> {
+        let proc_file = |name: &str| std::fs::read_to_string(format!("/proc/{process}/{name}"));
+        let stat = proc_file("stat").ok()?;
         // Fields after the command name, which is in parentheses and may hold spaces.
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
         let number = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let status = proc_file("status").ok()?;
         let kib = |key: &str| {
             status
                 .lines()
@@ -45,18 +53,18 @@ impl ProcessStats {
             s.lines()
                 .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<f64>().ok())
         });
-        let max_fds = std::fs::read_to_string("/proc/self/limits")
-            .ok()
-            .and_then(|limits| {
-                let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-                line.split_whitespace().nth(3)?.parse::<f64>().ok()
-            });
+        let max_fds = proc_file("limits").ok().and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<f64>().ok()
+        });
         Some(ProcessStats {
             // utime and stime are the 12th and 13th fields after the command.
             cpu_seconds: (number(11)? + number(12)?) / TICKS_PER_SECOND,
             resident_bytes: kib("VmRSS:")?,
+            peak_resident_bytes: kib("VmHWM:")?,
             virtual_bytes: kib("VmSize:")?,
-            open_fds: std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count()) as f64,
+            open_fds: std::fs::read_dir(format!("/proc/{process}/fd")).map_or(0, |d| d.count())
+                as f64,
             max_fds,
             start_time_seconds: boot_time
                 .zip(number(19))
@@ -122,6 +130,7 @@ mod tests {
         let stats = ProcessStats::read().expect("/proc is readable on Linux");
         assert!(stats.resident_bytes > 1024.0 * 1024.0);
         assert!(stats.virtual_bytes >= stats.resident_bytes);
+        assert!(stats.peak_resident_bytes >= stats.resident_bytes);
         assert!(stats.open_fds >= 3.0);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -132,5 +141,14 @@ mod tests {
             started <= now + 1.0 && started > now - 86400.0 * 365.0,
             "{started} vs {now}"
         );
+    }
+
+    #[test]
+    fn a_process_is_read_by_its_id_as_by_self() {
+        let by_id = ProcessStats::of(&std::process::id().to_string()).expect("readable by pid");
+        let by_self = ProcessStats::read().expect("readable as self");
+        assert_eq!(by_id.start_time_seconds, by_self.start_time_seconds);
+        assert_eq!(by_id.max_fds, by_self.max_fds);
+        assert!(by_id.cpu_seconds <= by_self.cpu_seconds);
     }
 }
