@@ -21,7 +21,7 @@ use serde_json::json;
 use herald_worker::process_metrics::ProcessStats;
 
 use crate::broker::{amqp_url, TestBroker};
-use crate::job_json;
+use crate::{job_json, send_signal};
 
 /// A job of about `bytes` bytes of JSON.
 pub fn job_of_size(id: &str, bytes: usize) -> Vec<u8> {
@@ -224,9 +224,7 @@ impl HeraldProcess {
 
     /// SIGTERM, then wait.
     pub fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let _ = send_signal(self.child.id(), "TERM");
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.config);
     }

@@ -20,6 +20,14 @@ pub fn unique(label: &str) -> String {
     format!("{label}-{}", &id[..8])
 }
 
+/// Sends `signal` (`TERM`, `INT`, …) to process `pid`; whether `kill` did.
+pub fn send_signal(pid: u32, signal: &str) -> bool {
+    std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");

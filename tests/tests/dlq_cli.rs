@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use herald_tests::broker::TestBroker;
-use herald_tests::{herald_bin, job_json, unique};
+use herald_tests::{herald_bin, job_json, send_signal, unique};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -122,11 +122,7 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
             .contains("letters scanned"),
         "progress is reported"
     );
-    let signalled = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(signalled.success());
+    assert!(send_signal(child.id(), "INT"));
     let output = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()

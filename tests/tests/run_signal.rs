@@ -8,7 +8,7 @@ use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::{example_templates_dir, ses_config};
-use herald_tests::{herald_bin, job_json, unique};
+use herald_tests::{herald_bin, job_json, send_signal, unique};
 
 #[tokio::test]
 async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
@@ -41,11 +41,7 @@ async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
         ses.wait_for_requests(3, Duration::from_secs(20)).await,
         "three jobs in flight"
     );
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(send_signal(child.id(), "TERM"));
 
     let status = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await

@@ -9,7 +9,7 @@ use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::example_templates_dir;
-use herald_tests::{free_port, herald_bin, job_json, unique};
+use herald_tests::{free_port, herald_bin, job_json, send_signal, unique};
 
 const KEY_ID: &str = "AKIDSECRETPROBE7Q";
 const SECRET: &str = "wJalrSECRETPROBE/K7MDENG+bPxRfiCY";
@@ -82,10 +82,7 @@ async fn run_and_capture(
     }
     assert!(metrics.contains("herald_messages_total"));
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    assert!(send_signal(child.id(), "TERM"));
     let (mut out, mut err) = (String::new(), String::new());
     child
         .stdout
