@@ -28,4 +28,8 @@ pub mod headers {
     pub const ATTEMPTS: &str = "x-herald-attempts";
     /// RFC 3339 time the job was dead-lettered.
     pub const FAILED_AT: &str = "x-herald-failed-at";
+    /// Delayed retries a job has taken (set on jobs in the retry tiers).
+    pub const RETRIES: &str = "x-herald-retries";
+    /// Times `herald dlq replay` sent a letter back to work.
+    pub const REPLAYS: &str = "x-herald-replays";
 }

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use herald_worker::channels::Mode;
+use herald_worker::cli::setup;
+use herald_worker::consumer::{self, Health};
 use herald_worker::pipeline::Deps;
-use herald_worker::render::TemplateStore;
-use herald_worker::routes::{Mode, Routes};
 use herald_worker::settings::Settings;
-use herald_worker::worker::{self, Health};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -41,21 +41,14 @@ pub async fn spawn_worker(broker: &TestBroker, config: &str) -> TestWorker {
     settings.amqp = broker.amqp.clone();
     settings.amqp.prefetch = prefetch;
     settings.retry.tiers = broker.tiers.clone();
-    let templates =
-        TemplateStore::load_dir(&example_templates_dir()).expect("example templates load");
-    let timeout = settings.limits.ses_timeout;
-    let routes = Routes::build(&settings, &templates, Mode::Live, timeout)
+    settings.templates.dir = example_templates_dir();
+    let deps = setup::build(settings, Some("test"), Mode::Live)
         .await
-        .unwrap_or_else(|p| panic!("routes: {p:?}"));
-    let deps = Arc::new(Deps {
-        settings,
-        templates,
-        routes,
-        metrics: Arc::new(herald_worker::metrics::Metrics::new()),
-    });
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deps = Arc::new(deps);
     let health = Arc::new(Health::default());
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(worker::run(deps.clone(), health.clone(), async {
+    let task = tokio::spawn(consumer::run(deps.clone(), health.clone(), async {
         let _ = stopped.await;
     }));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use herald_shared::Job;
-use herald_worker::pipeline::prepare;
+use herald_worker::channels::{Mode, Routes};
 use herald_worker::render::TemplateStore;
-use herald_worker::routes::{Mode, Routes};
+use herald_worker::request::prepare;
 use herald_worker::settings::Settings;
 
 const ROUNDS: u32 = 20_000;

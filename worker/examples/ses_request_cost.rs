@@ -9,7 +9,8 @@ use std::time::Instant;
 use axum::routing::post;
 use axum::{Json, Router};
 use herald_worker::process_metrics::ProcessStats;
-use herald_worker::ses::{RequestFields, SendRequest, SesClient};
+use herald_worker::request::{RequestFields, SendRequest};
+use herald_worker::ses::SesClient;
 use herald_worker::settings::Settings;
 use tokio::task::JoinSet;
 

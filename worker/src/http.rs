@@ -9,8 +9,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
+use crate::consumer::Health;
 use crate::metrics::Metrics;
-use crate::worker::Health;
 
 #[derive(Clone)]
 struct AppState {

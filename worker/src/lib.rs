@@ -6,8 +6,10 @@
 #![forbid(unsafe_code)]
 
 pub mod amqp;
+pub mod channels;
 pub mod cli;
 pub mod clock;
+pub mod consumer;
 pub mod dlq;
 pub mod http;
 pub mod logging;
@@ -16,7 +18,6 @@ pub mod pipeline;
 pub mod process_metrics;
 pub mod ratelimit;
 pub mod render;
-pub mod routes;
+pub mod request;
 pub mod ses;
 pub mod settings;
-pub mod worker;

@@ -42,6 +42,7 @@ pub struct Metrics {
     pub messages: Family<MessageLabels, Counter>,
     pub ses_requests: Family<SesLabels, Counter>,
     pub ses_request_duration: Histogram,
+    pub ses_unreadable_acceptances: Counter,
     pub job_duration: Histogram,
     pub render_duration: Histogram,
     pub retries: Family<TierLabels, Counter>,
@@ -58,6 +59,28 @@ impl Default for Metrics {
     }
 }
 
+/// Registers a new metric of a default-constructed kind and returns it.
+fn add<M: Default + Clone + prometheus_client::registry::Metric>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+) -> M {
+    let metric = M::default();
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+fn histogram(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    buckets: impl Iterator<Item = f64>,
+) -> Histogram {
+    let histogram = Histogram::new(buckets);
+    registry.register(name, help, histogram.clone());
+    histogram
+}
+
 /// 1 ms to ~33 s: SES answers in tens of milliseconds, throttled or slow
 /// requests take seconds.
 fn latency_buckets() -> impl Iterator<Item = f64> {
@@ -67,90 +90,59 @@ fn latency_buckets() -> impl Iterator<Item = f64> {
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
-        let jobs_received = Counter::default();
-        let messages = Family::<MessageLabels, Counter>::default();
-        let ses_requests = Family::<SesLabels, Counter>::default();
-        let ses_request_duration = Histogram::new(latency_buckets());
-        let job_duration = Histogram::new(latency_buckets());
-        let render_duration = Histogram::new(exponential_buckets(0.00001, 4.0, 10));
-        let retries = Family::<TierLabels, Counter>::default();
-        let dead_lettered = Family::<ReasonLabels, Counter>::default();
-        let in_flight = Gauge::default();
-        let rate_limit_wait = Histogram::new(latency_buckets());
-        let amqp_connected = Gauge::default();
-        let amqp_reconnects = Counter::default();
         let r = &mut registry;
-        r.register(
-            "herald_jobs_received",
-            "Jobs taken from the queue",
-            jobs_received.clone(),
-        );
-        r.register("herald_messages", "Jobs by final status", messages.clone());
-        r.register(
-            "herald_ses_requests",
-            "SES SendEmail requests by outcome",
-            ses_requests.clone(),
-        );
-        r.register(
-            "herald_ses_request_duration_seconds",
-            "Duration of SES requests",
-            ses_request_duration.clone(),
-        );
-        r.register(
-            "herald_job_duration_seconds",
-            "From receiving a job to acknowledging it",
-            job_duration.clone(),
-        );
-        r.register(
-            "herald_render_duration_seconds",
-            "Rendering templates and building the MIME message",
-            render_duration.clone(),
-        );
-        r.register(
-            "herald_retries",
-            "Jobs moved to a delayed-retry tier",
-            retries.clone(),
-        );
-        r.register(
-            "herald_dead_lettered",
-            "Jobs moved to the dead-letter queue",
-            dead_lettered.clone(),
-        );
-        r.register(
-            "herald_in_flight",
-            "Jobs being processed",
-            in_flight.clone(),
-        );
-        r.register(
-            "herald_rate_limit_wait_seconds",
-            "Time jobs waited for the send-rate limiter",
-            rate_limit_wait.clone(),
-        );
-        r.register(
-            "herald_amqp_connected",
-            "1 while connected to RabbitMQ",
-            amqp_connected.clone(),
-        );
-        r.register(
-            "herald_amqp_reconnects",
-            "Reconnections to RabbitMQ",
-            amqp_reconnects.clone(),
-        );
-        r.register_collector(Box::new(crate::process_metrics::ProcessCollector));
+        let metrics = Metrics {
+            jobs_received: add(r, "herald_jobs_received", "Jobs taken from the queue"),
+            messages: add(r, "herald_messages", "Jobs by final status"),
+            ses_requests: add(
+                r,
+                "herald_ses_requests",
+                "SES SendEmail requests by outcome",
+            ),
+            ses_request_duration: histogram(
+                r,
+                "herald_ses_request_duration_seconds",
+                "Duration of SES requests",
+                latency_buckets(),
+            ),
+            ses_unreadable_acceptances: add(
+                r,
+                "herald_ses_unreadable_acceptances",
+                "SES 2xx answers without a readable MessageId (sent, id unknown)",
+            ),
+            job_duration: histogram(
+                r,
+                "herald_job_duration_seconds",
+                "From receiving a job to acknowledging it",
+                latency_buckets(),
+            ),
+            render_duration: histogram(
+                r,
+                "herald_render_duration_seconds",
+                "Rendering templates and building the MIME message",
+                exponential_buckets(0.00001, 4.0, 10),
+            ),
+            retries: add(r, "herald_retries", "Jobs moved to a delayed-retry tier"),
+            dead_lettered: add(
+                r,
+                "herald_dead_lettered",
+                "Jobs moved to the dead-letter queue",
+            ),
+            in_flight: add(r, "herald_in_flight", "Jobs being processed"),
+            rate_limit_wait: histogram(
+                r,
+                "herald_rate_limit_wait_seconds",
+                "Time jobs waited for the send-rate limiter",
+                latency_buckets(),
+            ),
+            amqp_connected: add(r, "herald_amqp_connected", "1 while connected to RabbitMQ"),
+            amqp_reconnects: add(r, "herald_amqp_reconnects", "Reconnections to RabbitMQ"),
+            registry: Registry::default(),
+        };
+        registry.register_collector(Box::new(crate::process_metrics::ProcessCollector));
         Metrics {
             registry,
-            jobs_received,
-            messages,
-            ses_requests,
-            ses_request_duration,
-            job_duration,
-            render_duration,
-            retries,
-            dead_lettered,
-            in_flight,
-            rate_limit_wait,
-            amqp_connected,
-            amqp_reconnects,
+            ..metrics
         }
     }
 

@@ -1,6 +1,31 @@
-//! Reading the headers Herald and the broker put on messages.
+//! The headers Herald and the broker put on messages: every name Herald
+//! sets, and reading them back. Header values come from the broker, so they
+//! are data, not trust: counts are clamped and a malformed one is absent.
 
 use lapin::types::{AMQPValue, FieldTable};
+use lapin::BasicProperties;
+
+pub use herald_shared::topology::headers::*;
+
+use crate::pipeline::History;
+
+/// The largest count Herald reads or writes; anything above is clamped, so
+/// that adding one never wraps.
+pub const MAX_COUNT: u32 = 1_000_000;
+
+/// A job's retry history, from its headers.
+pub fn history(properties: &BasicProperties) -> History {
+    let table = properties.headers().as_ref();
+    History {
+        attempts: count(table, ATTEMPTS),
+        retries: count(table, RETRIES),
+    }
+}
+
+/// A count as a header value.
+pub fn count_value(n: u32) -> AMQPValue {
+    AMQPValue::LongLongInt(i64::from(n.min(MAX_COUNT)))
+}
 
 /// A header as text, for strings and numbers.
 pub fn text(table: Option<&FieldTable>, key: &str) -> Option<String> {
@@ -11,15 +36,19 @@ pub fn text(table: Option<&FieldTable>, key: &str) -> Option<String> {
     }
 }
 
-/// A non-negative count header; 0 when absent or not a number.
+/// A non-negative count header, at most [`MAX_COUNT`]; 0 when absent,
+/// negative or not a number.
 pub fn count(table: Option<&FieldTable>, key: &str) -> u32 {
     let value = table.and_then(|t| t.inner().get(key));
     let n = match value {
-        Some(AMQPValue::LongString(s)) => s.to_string().parse().ok(),
+        Some(AMQPValue::LongString(s)) => s.to_string().trim().parse().ok(),
         Some(v) => number(v),
         None => None,
     };
-    n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+    match n {
+        Some(n) if n >= 0 => u32::try_from(n).map_or(MAX_COUNT, |n| n.min(MAX_COUNT)),
+        _ => 0,
+    }
 }
 
 fn number(value: &AMQPValue) -> Option<i64> {
@@ -64,6 +93,12 @@ mod tests {
         assert_eq!(count(Some(&table), "b"), 3);
         assert_eq!(count(Some(&table), "c"), 0);
         assert_eq!(count(None, "a"), 0);
+        table.insert("big".into(), AMQPValue::LongUInt(u32::MAX));
+        table.insert("huge".into(), AMQPValue::LongLongInt(i64::MAX));
+        table.insert("text".into(), AMQPValue::LongString(LongString::from("x")));
+        assert_eq!(count(Some(&table), "big"), MAX_COUNT);
+        assert_eq!(count(Some(&table), "huge"), MAX_COUNT);
+        assert_eq!(count(Some(&table), "text"), 0);
         assert_eq!(text(Some(&table), "a").as_deref(), Some("7"));
     }
 

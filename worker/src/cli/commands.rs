@@ -11,9 +11,9 @@ use herald_shared::Job;
 use super::setup::{self, load};
 use super::CliError;
 use crate::amqp::{self, topology};
-use crate::pipeline::prepare;
-use crate::routes::Mode;
-use crate::worker::{self, Health};
+use crate::channels::Mode;
+use crate::consumer::{self, Health};
+use crate::request::prepare;
 
 /// `herald run`: the worker, until SIGTERM or Ctrl-C.
 pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
@@ -33,7 +33,7 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     }
     // On the runtime's workers, not on the thread blocked in `main`: a job
     // task spawned from a worker thread starts there, without waking another.
-    tokio::spawn(worker::run(deps, health, shutdown_signal()))
+    tokio::spawn(consumer::run(deps, health, shutdown_signal()))
         .await
         .map_err(|e| anyhow::anyhow!("the worker task failed: {e}"))??;
     tracing::info!("stopped");

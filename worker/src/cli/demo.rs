@@ -16,8 +16,8 @@ use lapin::types::FieldTable;
 use super::setup::load;
 use super::CliError;
 use crate::amqp::{self, topology};
-use crate::routes::Mode;
-use crate::worker::{self, Health};
+use crate::channels::Mode;
+use crate::consumer::{self, Health};
 
 /// The example jobs, built in for when `examples/jobs` is not at hand.
 const EXAMPLE_JOBS: &[(&str, &str)] = &[
@@ -100,7 +100,7 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     }
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(worker::run(
+    let worker = tokio::spawn(consumer::run(
         deps.clone(),
         Arc::new(Health::default()),
         async {

@@ -4,7 +4,7 @@
 mod commands;
 mod demo;
 mod dlq;
-mod setup;
+pub mod setup;
 
 use std::path::PathBuf;
 

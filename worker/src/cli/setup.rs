@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::CliError;
+use crate::channels::{Mode, Routes};
 use crate::metrics::Metrics;
 use crate::pipeline::Deps;
 use crate::render::{TemplateStore, EXAMPLE_TEMPLATES};
-use crate::routes::{Mode, Routes};
 use crate::settings::{default_config_path, ConfigError, Settings};
 
 /// A loaded configuration, ready to process jobs.
@@ -40,27 +40,42 @@ pub async fn load(
     let source = config_path(explicit);
     let mut settings = Settings::load_unchecked(source.as_deref()).map_err(CliError::usage)?;
     adjust(&mut settings);
+    let origin = source.as_ref().map(|p| p.display().to_string());
+    let deps = build(settings, origin.as_deref(), mode)
+        .await
+        .map_err(CliError::usage)?;
+    Ok(Loaded {
+        deps: Arc::new(deps),
+        source,
+    })
+}
+
+/// What `herald run` processes jobs with, from settings already read: the
+/// one constructor the worker, the demo and the test harness share.
+/// `origin` names the file the settings came from (`None`: built in).
+pub async fn build(
+    settings: Settings,
+    origin: Option<&str>,
+    mode: Mode,
+) -> Result<Deps, ConfigError> {
     let mut problems = settings.problems();
-    let templates = load_templates(&settings, source.is_none(), &mut problems);
+    let templates = load_templates(&settings, origin.is_none(), &mut problems);
     let timeout = settings.limits.ses_timeout;
     let routes = Routes::build(&settings, &templates, mode, timeout)
         .await
         .map_err(|p| problems.extend(p))
         .ok();
     match routes {
-        Some(routes) if problems.is_empty() => Ok(Loaded {
-            deps: Arc::new(Deps {
-                settings,
-                templates,
-                routes,
-                metrics: Arc::new(Metrics::new()),
-            }),
-            source,
-        }),
-        _ => Err(CliError::usage(ConfigError {
-            source_name: source.map_or("(embedded)".into(), |p| p.display().to_string()),
+        Some(routes) if problems.is_empty() => Ok(Deps::new(
+            settings,
+            templates,
+            routes,
+            Arc::new(Metrics::new()),
+        )),
+        _ => Err(ConfigError {
+            source_name: origin.unwrap_or("(embedded)").to_owned(),
             problems,
-        })),
+        }),
     }
 }
 

@@ -1,8 +1,10 @@
-//! One job, from its bytes to a typed [`Outcome`]: parse, route, render,
-//! send (or write to the sandbox outbox). No broker I/O happens here, so tests
-//! drive this step directly.
+//! One job, from its bytes to a typed [`Outcome`]: parse, route, render (on
+//! the blocking pool, within the render limits), then send through SES or
+//! write to the sandbox outbox. No broker I/O happens here: the consumer
+//! settles the outcome, and tests drive this step directly.
 
 mod outcome;
+pub mod policy;
 mod send;
 
 use std::sync::Arc;
@@ -11,34 +13,60 @@ use std::time::Instant;
 use herald_shared::tags::sanitize_tag_value;
 use herald_shared::{EventType, Job};
 use serde_json::json;
+use tokio::sync::Semaphore;
 use tracing::Span;
 
-pub use outcome::{DeadLetter, FailureReason, Outcome};
+pub use outcome::{dead, event, not_sent, DeadLetter, Failure, FailureReason, Outcome, Subject};
+pub use policy::History;
 
-use crate::clock::now_rfc3339;
+use crate::channels::{Route, Routes, Transport};
 use crate::metrics::Metrics;
-use crate::render::{self, mime, RenderError, RenderedEmail, TemplateStore};
-use crate::routes::{Route, Routes, Transport};
-use crate::ses::overrides::{self, Node};
-use crate::ses::request::{Destination, Tag};
-use crate::ses::{RequestFields, Retry, SendRequest};
+use crate::render::{RenderError, TemplateStore};
+use crate::request::{prepare, SendRequest};
+use crate::ses::SesClient;
 use crate::settings::Settings;
 
-/// What processing needs, built once per configuration load.
+/// What processing needs, built once per configuration load by [`Deps::new`]
+/// (the one constructor `herald run`, the demo and the tests share).
 pub struct Deps {
+    /// The configuration the routes and templates were built from.
     pub settings: Settings,
+    /// Workflow templates, parsed once; inline ones are parsed per job.
     pub templates: TemplateStore,
+    /// Each channel/environment's sender templates, SES client and limiter.
     pub routes: Routes,
     pub metrics: Arc<Metrics>,
+    /// Renders run on the blocking pool, at most one per core at once: a slow
+    /// template never holds an async worker thread (health checks, acks,
+    /// consumption) and a burst of them cannot take every core.
+    render_slots: Semaphore,
 }
 
-/// Where a delivery stands in the retry policy, read from its headers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct History {
-    /// SES requests already made for this job.
-    pub attempts: u32,
-    /// Delayed retries already taken.
-    pub retries: u32,
+impl Deps {
+    pub fn new(
+        settings: Settings,
+        templates: TemplateStore,
+        routes: Routes,
+        metrics: Arc<Metrics>,
+    ) -> Deps {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Deps {
+            settings,
+            templates,
+            routes,
+            metrics,
+            render_slots: Semaphore::new(cores),
+        }
+    }
+}
+
+/// What the consumer knows of one delivery.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub history: History,
+    /// Whether the delivery can still be acknowledged. A job whose channel has
+    /// closed is not sent: the broker will deliver it again.
+    pub settleable: &'a (dyn Fn() -> bool + Send + Sync),
 }
 
 /// An outcome and the configured route it went through, if any: metrics take
@@ -50,18 +78,8 @@ pub struct Processed {
 
 /// Processes one job body. Records `message_id`, `workflow`, `environment`
 /// and `channel` on the current span.
-pub async fn process(deps: &Deps, body: &[u8], history: History) -> Processed {
-    let mut route = None;
-    let outcome = process_routed(deps, body, history, &mut route).await;
-    Processed { outcome, route }
-}
-
-async fn process_routed(
-    deps: &Deps,
-    body: &[u8],
-    history: History,
-    routed: &mut Option<Arc<Route>>,
-) -> Outcome {
+pub async fn process(deps: &Arc<Deps>, body: &[u8], ctx: Context<'_>) -> Processed {
+    let attempts = ctx.history.attempts;
     let job = match Job::parse(body, deps.settings.limits.max_job_bytes) {
         Ok(job) => job,
         Err(e) => {
@@ -69,14 +87,12 @@ async fn process_routed(
             if let Some(id) = &id {
                 Span::current().record("message_id", id.as_str());
             }
-            return outcome::fatal(
-                None,
-                id,
-                None,
-                "invalid_job",
-                e.to_string(),
-                history.attempts,
-            );
+            let failure = Failure::InvalidJob(e.to_string());
+            let outcome = dead(Subject::Id(id.as_deref()), failure, attempts);
+            return Processed {
+                outcome,
+                route: None,
+            };
         }
     };
     let span = Span::current();
@@ -87,88 +103,96 @@ async fn process_routed(
         .routes
         .resolve(&job.environment, job.channel.as_deref())
     {
-        Ok(route) => route,
+        Ok(route) => route.clone(),
         Err(e) => {
-            let attempts = history.attempts;
-            return outcome::fatal(Some(&job), None, None, e.code(), e.to_string(), attempts);
+            let outcome = dead(Subject::Job(&job, None), e.into(), attempts);
+            return Processed {
+                outcome,
+                route: None,
+            };
         }
     };
     span.record("channel", route.channel.as_str());
-    *routed = Some(route.clone());
-    let started = Instant::now();
-    let built = prepare(&deps.templates, route, &job);
-    deps.metrics
-        .render_duration
-        .observe(started.elapsed().as_secs_f64());
-    let request = match built {
-        Ok(prepared) => prepared.request,
-        Err(RenderError::MissingEmail) => {
-            return outcome::not_sent(&job, route, "recipient_missing_email")
+    let outcome = routed(deps, &route, job, ctx).await;
+    Processed {
+        outcome,
+        route: Some(route),
+    }
+}
+
+async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>) -> Outcome {
+    let attempts = ctx.history.attempts;
+    let job = Arc::new(job);
+    let request = match render(deps, route, &job).await {
+        Ok(request) => request,
+        Err(Failure::Render(RenderError::MissingEmail)) => {
+            return not_sent(&job, route, "recipient_missing_email")
         }
-        Err(RenderError::InvalidEmail(_)) => {
-            return outcome::not_sent(&job, route, "recipient_invalid_email")
+        Err(Failure::Render(RenderError::InvalidEmail(_))) => {
+            return not_sent(&job, route, "recipient_invalid_email")
         }
-        Err(e) => {
-            let attempts = history.attempts;
-            return outcome::fatal(
-                Some(&job),
-                None,
-                Some(route),
-                "render_error",
-                e.to_string(),
-                attempts,
-            );
-        }
+        Err(failure) => return dead(Subject::Job(&job, Some(route)), failure, attempts),
     };
     match &route.transport {
         Transport::Sandbox { outbox } => {
             sandbox(route, &job, outbox.as_deref(), &request.raw).await
         }
-        Transport::Ses(client) => deliver(deps, route, client, &job, &request, history).await,
+        Transport::Ses(client) => deliver(deps, route, client, &job, &request, ctx).await,
     }
 }
 
-/// A rendered email and the exact request that would send it.
-pub struct Prepared {
-    pub email: RenderedEmail,
-    pub request: SendRequest,
+/// Renders on the blocking pool, one slot per core; a panic in rendering is
+/// this job's failure, not the worker's.
+async fn render(
+    deps: &Arc<Deps>,
+    route: &Arc<Route>,
+    job: &Arc<Job>,
+) -> Result<SendRequest, Failure> {
+    let _slot = deps
+        .render_slots
+        .acquire()
+        .await
+        .expect("render slots are never closed");
+    let started = Instant::now();
+    let (deps2, route2, job2) = (deps.clone(), route.clone(), job.clone());
+    let task = tokio::task::spawn_blocking(move || {
+        prepare(&deps2.templates, &route2, &job2).map(|prepared| prepared.request)
+    });
+    let result = task.await;
+    deps.metrics
+        .render_duration
+        .observe(started.elapsed().as_secs_f64());
+    match result {
+        Ok(prepared) => prepared.map_err(Failure::Render),
+        Err(e) => Err(Failure::Panicked(panic_message(e))),
+    }
 }
 
-/// Renders the email, builds its MIME and its `SendEmail` request with the
-/// JSON overrides applied; shared with `herald render`.
-pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
-    let globals = render::job_globals(job, &route.settings.vars, &now_rfc3339());
-    let mut email = render::render_with(store, &route.sender, &globals, job)?;
-    if route.settings.marks_links_no_track() {
-        email.html = email
-            .html
-            .map(|html| render::tracking::mark_links_no_track(&html));
+/// The text a panic carried, for the dead letter.
+pub fn panic_message(e: impl Into<PanicPayload>) -> String {
+    match e.into().0 {
+        Some(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned()),
+        None => "the task was cancelled".to_owned(),
     }
-    let raw =
-        mime::build(&email, &job.id).map_err(|message| render::invalid("message", message))?;
-    let mut layers = Vec::new();
-    if let Some(node) = &route.json_overrides {
-        layers.push(
-            node.render(&globals)
-                .map_err(|e| render::invalid("json_overrides", e))?,
-        );
+}
+
+/// A panic's payload, from a join error or `catch_unwind`.
+pub struct PanicPayload(Option<Box<dyn std::any::Any + Send>>);
+
+impl From<tokio::task::JoinError> for PanicPayload {
+    fn from(e: tokio::task::JoinError) -> Self {
+        PanicPayload(e.try_into_panic().ok())
     }
-    if let Some(json) = job.overrides.as_ref().and_then(|o| o.json.as_ref()) {
-        let field = "overrides.json";
-        let node = Node::parse(store, json).map_err(|e| render::invalid(field, e))?;
-        layers.push(
-            node.render(&globals)
-                .map_err(|e| render::invalid(field, e))?,
-        );
+}
+
+impl From<Box<dyn std::any::Any + Send>> for PanicPayload {
+    fn from(payload: Box<dyn std::any::Any + Send>) -> Self {
+        PanicPayload(Some(payload))
     }
-    let base = request_fields(route, job, &email);
-    let mut fields =
-        overrides::apply(base, &layers).map_err(|e| render::invalid("json overrides", e))?;
-    overrides::sanitize_tags(&mut fields);
-    Ok(Prepared {
-        email,
-        request: SendRequest { fields, raw },
-    })
 }
 
 async fn sandbox(
@@ -184,100 +208,55 @@ async fn sandbox(
             tokio::fs::write(&file, raw).await
         };
         if let Err(e) = written.await {
-            let message = format!("cannot write {}: {e}", file.display());
-            return outcome::fatal(Some(job), None, Some(route), "outbox_error", message, 0);
+            let failure = Failure::Outbox(format!("cannot write {}: {e}", file.display()));
+            return dead(Subject::Job(job, Some(route)), failure, 0);
         }
     }
-    outcome::not_sent(job, route, "sandbox")
+    not_sent(job, route, "sandbox")
 }
 
-/// The request fields Herald computes: envelope, tags, configuration set.
-fn request_fields(route: &Route, job: &Job, email: &RenderedEmail) -> RequestFields {
-    let prefix = &route.settings.tag_prefix;
-    let tag = |name: String, value: &str| Tag {
-        name,
-        value: sanitize_tag_value(value),
-    };
-    RequestFields {
-        from_email_address: Some(email.from.address.clone()),
-        destination: Some(Destination {
-            to_addresses: vec![email.to.address.clone()],
-            cc_addresses: email.cc.clone(),
-            bcc_addresses: email.bcc.clone(),
-        }),
-        email_tags: Some(vec![
-            tag("sender".into(), "herald"),
-            tag(format!("{prefix}_message_id"), &job.id),
-            tag(format!("{prefix}_workflow"), &job.workflow),
-            tag(format!("{prefix}_recipient_id"), &job.recipient.id),
-        ]),
-        configuration_set_name: route
-            .settings
-            .configuration_set_for_send()
-            .map(str::to_owned),
-        ..RequestFields::default()
-    }
-}
-
+/// Sends through SES with the in-process retries, then turns the result into
+/// an outcome by the retry policy.
 async fn deliver(
     deps: &Deps,
     route: &Route,
-    client: &crate::ses::SesClient,
+    client: &SesClient,
     job: &Job,
     request: &SendRequest,
-    history: History,
+    ctx: Context<'_>,
 ) -> Outcome {
+    if !(ctx.settleable)() {
+        return Outcome::Returned("the delivery's channel closed before sending");
+    }
     let policy = &deps.settings.retry;
-    let report = send::send_with_retries(
-        client,
-        route,
-        &deps.metrics,
-        policy,
-        request,
-        history.attempts,
-    )
-    .await;
-    let attempts = history.attempts + report.attempts;
+    let report = send::send_with_retries(client, route, &deps.metrics, policy, request, ctx).await;
+    let attempts = ctx.history.attempts.saturating_add(report.attempts);
     let error = match report.result {
-        Ok(provider_id) => {
-            let mut event = outcome::event(EventType::Sent, job, Some(route), attempts);
-            event.provider_message_id = Some(provider_id);
+        Ok(accepted) => {
+            let mut event = event(EventType::Sent, job, Some(route), attempts);
+            event.provider_message_id = accepted;
             return Outcome::Finished(event);
         }
         Err(error) => error,
     };
-    let (code, message) = (error.code.clone(), error.message.clone());
-    if error.retry == Retry::Permanent {
-        return outcome::fatal(Some(job), None, Some(route), &code, message, attempts);
-    }
-    if attempts >= policy.max_attempts {
-        let reason = FailureReason::RetriesExhausted;
-        return outcome::dead(
-            Some(job),
-            None,
-            Some(route),
-            reason,
-            &code,
-            message,
-            attempts,
-        );
-    }
-    let last_tier = policy.tiers.len() - 1;
-    let tier = match error.retry {
-        Retry::Paused => last_tier,
-        _ => (history.retries as usize).min(last_tier),
-    };
-    let mut event = outcome::event(EventType::DeliveryAttempted, job, Some(route), attempts);
-    event.event_data = json!({
-        "attempt": attempts,
-        "max_attempts": policy.max_attempts,
-        "retryable": true,
-        "error": error.to_string(),
-        "error_code": code,
-    });
-    Outcome::Retry {
-        event,
-        attempts,
-        tier,
+    let subject = Subject::Job(job, Some(route));
+    match policy::after_failure(policy, ctx.history, attempts, error.retry) {
+        policy::Next::Permanent => dead(subject, Failure::Rejected(error), attempts),
+        policy::Next::Exhausted => dead(subject, Failure::RetriesExhausted(error), attempts),
+        policy::Next::Delay { tier } => {
+            let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
+            event.event_data = json!({
+                "attempt": attempts,
+                "max_attempts": policy.max_attempts,
+                "retryable": true,
+                "error": error.to_string(),
+                "error_code": error.code,
+            });
+            Outcome::Retry {
+                event,
+                attempts,
+                tier,
+            }
+        }
     }
 }

@@ -6,34 +6,33 @@ use std::time::Instant;
 
 use backon::{ExponentialBuilder, Retryable};
 
+use super::{policy, Context};
+use crate::channels::Route;
 use crate::metrics::Metrics;
-use crate::routes::Route;
-use crate::ses::{Retry, SendError, SendRequest, SesClient};
+use crate::request::SendRequest;
+use crate::ses::{Retry, SendError, SesClient};
 use crate::settings::RetrySettings;
 
 /// The result of the SES requests of one delivery.
 pub struct SendReport {
-    pub result: Result<String, SendError>,
+    /// SES's message id when it accepted the email (`None` if its answer
+    /// could not be read), or the last request's error.
+    pub result: Result<Option<String>, SendError>,
     /// SES requests made in this delivery.
     pub attempts: u32,
 }
 
-/// Sends `request`, retrying transient failures in process while the budget
-/// allows. `attempts_so_far` counts earlier deliveries' requests.
+/// Sends `request`, retrying transient failures in process while the policy
+/// allows. No retry starts once the delivery can no longer be settled.
 pub async fn send_with_retries(
     client: &SesClient,
     route: &Route,
     metrics: &Metrics,
     policy: &RetrySettings,
     request: &SendRequest,
-    attempts_so_far: u32,
+    ctx: Context<'_>,
 ) -> SendReport {
-    let budget = policy.max_attempts.saturating_sub(attempts_so_far).max(1);
-    let quick_retries = if attempts_so_far == 0 {
-        policy.in_process.attempts.min(budget - 1)
-    } else {
-        0
-    };
+    let quick_retries = policy::quick_retries(policy, ctx.history);
     let made = AtomicU32::new(0);
     let attempt = || async {
         if let Some(limiter) = &route.limiter {
@@ -44,7 +43,12 @@ pub async fn send_with_retries(
         let start = Instant::now();
         let result = client.send(request).await;
         let outcome = match &result {
-            Ok(_) => "ok",
+            Ok(Some(_)) => "ok",
+            Ok(None) => {
+                tracing::warn!("SES accepted the email but its answer had no readable MessageId");
+                metrics.ses_unreadable_acceptances.inc();
+                "ok"
+            }
             Err(e) => outcome_label(e.retry),
         };
         metrics.ses_request(
@@ -62,7 +66,7 @@ pub async fn send_with_retries(
         .with_jitter();
     let result = attempt
         .retry(backoff)
-        .when(|e: &SendError| e.retry == Retry::Transient)
+        .when(|e: &SendError| e.retry == Retry::Transient && (ctx.settleable)())
         .notify(|e, delay| tracing::debug!(error = %e, ?delay, "SES request failed, retrying"))
         .await;
     SendReport {

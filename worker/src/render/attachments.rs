@@ -14,13 +14,26 @@ pub struct Attachment {
     pub inline: bool,
 }
 
+/// Why an attachment cannot be sent; `label` names it (`attachment 0 ("a.pdf")`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{label}: {problem}")]
+pub struct AttachmentError {
+    pub label: String,
+    pub problem: String,
+}
+
 /// Reads and decodes the job's attachments; an error names the attachment.
-pub fn from_data(data: &Value) -> Result<Vec<Attachment>, String> {
+pub fn from_data(data: &Value) -> Result<Vec<Attachment>, AttachmentError> {
     let items: Vec<&Value> = match data.get("attachments") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items.iter().collect(),
         Some(single @ Value::Object(_)) => vec![single],
-        Some(_) => return Err("data.attachments must be an object or an array".into()),
+        Some(_) => {
+            return Err(AttachmentError {
+                label: "data.attachments".into(),
+                problem: "must be an object or an array".into(),
+            })
+        }
     };
     items
         .into_iter()
@@ -29,62 +42,83 @@ pub fn from_data(data: &Value) -> Result<Vec<Attachment>, String> {
         .collect()
 }
 
-fn parse_one(index: usize, item: &Value) -> Result<Attachment, String> {
+fn parse_one(index: usize, item: &Value) -> Result<Attachment, AttachmentError> {
     let label = match item.get("name").and_then(Value::as_str) {
         Some(name) => format!("attachment {index} ({name:?})"),
         None => format!("attachment {index}"),
     };
-    let text = |field: &str| -> Result<Option<String>, String> {
+    let fail = |problem: String| AttachmentError {
+        label: label.clone(),
+        problem,
+    };
+    let text = |field: &str| -> Result<Option<&str>, AttachmentError> {
         match item.get(field) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("{label}: `{field}` must be a string")),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(fail(format!("`{field}` must be a string"))),
         }
     };
-    let required = |field: &str| -> Result<String, String> {
+    let required = |field: &str| -> Result<&str, AttachmentError> {
         text(field)?
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| format!("{label}: `{field}` is missing"))
+            .ok_or_else(|| fail(format!("`{field}` is missing")))
     };
-    let name = required("name")?;
+    let name = safe_file_name(required("name")?);
     let content_type = required("content_type")?;
-    let encoded = text("content")?.ok_or_else(|| format!("{label}: `content` is missing"))?;
-    let content =
-        decode_base64(&encoded).map_err(|e| format!("{label}: bad base64 content: {e}"))?;
-    let inline = match text("disposition")?.as_deref() {
+    let encoded = text("content")?.ok_or_else(|| fail("`content` is missing".into()))?;
+    let content = decode_base64(encoded).map_err(|e| fail(format!("bad base64 content: {e}")))?;
+    let inline = match text("disposition")? {
         None | Some("attachment") => false,
         Some("inline") => true,
         Some(other) => {
-            return Err(format!(
-                "{label}: disposition must be \"attachment\" or \"inline\", not {other:?}"
-            ))
+            return Err(fail(format!(
+                "disposition must be \"attachment\" or \"inline\", not {other:?}"
+            )))
         }
     };
     let content_id = text("content_id")?;
     if inline && content_id.is_none() {
-        return Err(format!("{label}: an inline attachment needs a content_id"));
+        return Err(fail("an inline attachment needs a content_id".into()));
     }
-    for (field, value) in [("name", Some(&name)), ("content_type", Some(&content_type))]
-        .into_iter()
-        .chain([("content_id", content_id.as_ref())])
-    {
+    let fields = [
+        ("name", Some(name.as_str())),
+        ("content_type", Some(content_type)),
+    ];
+    for (field, value) in fields.into_iter().chain([("content_id", content_id)]) {
         if value.is_some_and(|v| v.contains(['\r', '\n'])) {
-            return Err(format!("{label}: `{field}` contains a line break"));
+            return Err(fail(format!("`{field}` contains a line break")));
         }
     }
     Ok(Attachment {
         name,
-        content_type,
+        content_type: content_type.to_owned(),
         content,
-        content_id,
+        content_id: content_id.map(str::to_owned),
         inline,
     })
 }
 
-/// Standard base64, tolerating line breaks (as MIME tools write it).
+/// The last path component of a producer's file name, so that a name such as
+/// `../../etc/passwd` reaches the mail client as `passwd`.
+fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name).trim();
+    let base: String = base.chars().filter(|c| !c.is_control()).collect();
+    match base.as_str() {
+        "" | "." | ".." => "attachment".to_owned(),
+        _ => base,
+    }
+}
+
+/// Standard base64, tolerating line breaks (as MIME tools write it). Text
+/// without white space is decoded in place, without a copy.
 fn decode_base64(encoded: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    let compact: String = encoded.split_ascii_whitespace().collect();
-    base64::engine::general_purpose::STANDARD.decode(compact)
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if !encoded.bytes().any(|b| b.is_ascii_whitespace()) {
+        return engine.decode(encoded);
+    }
+    let mut compact = Vec::with_capacity(encoded.len());
+    compact.extend(encoded.bytes().filter(|b| !b.is_ascii_whitespace()));
+    engine.decode(compact)
 }
 
 #[cfg(test)]
@@ -110,15 +144,30 @@ mod tests {
         let bad = from_data(
             &json!({"attachments": [{"name": "inv.pdf", "content_type": "application/pdf", "content": "%%%"}]}),
         );
-        let err = bad.unwrap_err();
+        let err = bad.unwrap_err().to_string();
         assert!(
             err.contains("\"inv.pdf\"") && err.contains("base64"),
             "{err}"
         );
-        let missing =
-            from_data(&json!({"attachments": [{"name": "x", "content": "aGk="}]})).unwrap_err();
+        let missing = from_data(&json!({"attachments": [{"name": "x", "content": "aGk="}]}))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("content_type"), "{missing}");
-        let inline = from_data(&json!({"attachments": {"name": "x", "content_type": "a/b", "content": "", "disposition": "inline"}})).unwrap_err();
+        let inline = from_data(&json!({"attachments": {"name": "x", "content_type": "a/b", "content": "", "disposition": "inline"}})).unwrap_err().to_string();
         assert!(inline.contains("content_id"), "{inline}");
+    }
+
+    #[test]
+    fn file_names_are_reduced_to_a_safe_base_name() {
+        for (given, sent) in [
+            ("../../etc/passwd", "passwd"),
+            ("C:\\Windows\\win.ini", "win.ini"),
+            ("report.pdf", "report.pdf"),
+            ("dir/..", "attachment"),
+            ("a\u{7}b.txt", "ab.txt"),
+        ] {
+            let data = json!({"attachments": {"name": given, "content_type": "text/plain", "content": "aGk="}});
+            assert_eq!(from_data(&data).unwrap()[0].name, sent, "{given}");
+        }
     }
 }

@@ -3,57 +3,87 @@
 use herald_shared::Job;
 use liquid::model::{to_value, Value as LiquidValue};
 use liquid::Object;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Builds the globals every template of `job` sees. Attachment contents are
-/// left out: templates may list attachments, but never need their bytes.
-pub fn job_globals(job: &Job, vars: &Map<String, Value>, timestamp: &str) -> Object {
-    let mut recipient = job.recipient.extra.clone();
-    recipient.insert("id".into(), job.recipient.id.clone().into());
+/// left out: templates may list attachments, but never need their bytes, so
+/// they are skipped while converting rather than copied and then dropped.
+pub fn job_globals(job: &Job, vars: &LiquidValue, timestamp: &str) -> Object {
+    let mut recipient = Object::new();
+    for (key, value) in &job.recipient.extra {
+        recipient.insert(key.clone().into(), liquid(value));
+    }
+    recipient.insert("id".into(), LiquidValue::scalar(job.recipient.id.clone()));
     for (key, value) in [
         ("email", &job.recipient.email),
         ("name", &job.recipient.name),
     ] {
-        recipient.insert(key.into(), value.clone().map_or(Value::Null, Value::String));
+        let value = value.clone().map_or(LiquidValue::Nil, LiquidValue::scalar);
+        recipient.insert(key.into(), value);
     }
+    let actor = job
+        .actor
+        .as_ref()
+        .map_or(LiquidValue::Object(Object::new()), liquid);
     let mut globals = Object::new();
-    let mut put = |key: &str, value: &Value| {
-        let value = to_value(value).unwrap_or(LiquidValue::Nil);
-        globals.insert(key.to_owned().into(), value);
-    };
-    put("recipient", &Value::Object(recipient));
-    put(
-        "actor",
-        job.actor.as_ref().unwrap_or(&Value::Object(Map::new())),
+    globals.insert("recipient".into(), LiquidValue::Object(recipient));
+    globals.insert("actor".into(), actor);
+    globals.insert("tenant".into(), tenant(job.tenant.as_ref()));
+    globals.insert("data".into(), data_without_contents(&job.data));
+    globals.insert("vars".into(), vars.clone());
+    let key = |k: &'static str, v: &str| [(k.into(), LiquidValue::scalar(v.to_owned()))];
+    globals.insert("workflow".into(), object(key("key", &job.workflow)));
+    globals.insert("current_message".into(), object(key("id", &job.id)));
+    globals.insert(
+        "timestamp".into(),
+        LiquidValue::scalar(timestamp.to_owned()),
     );
-    put("tenant", job.tenant.as_ref().unwrap_or(&Value::Null));
-    put("data", &data_without_contents(&job.data));
-    put("vars", &Value::Object(vars.clone()));
-    put("workflow", &serde_json::json!({ "key": job.workflow }));
-    put("current_message", &serde_json::json!({ "id": job.id }));
-    put("timestamp", &Value::String(timestamp.to_owned()));
     globals
 }
 
-fn data_without_contents(data: &Value) -> Value {
-    let Some(object) = data.as_object() else {
-        return Value::Object(Map::new());
-    };
-    if !object.contains_key("attachments") {
-        return data.clone();
+fn object<const N: usize>(fields: [(liquid::model::KString, LiquidValue); N]) -> LiquidValue {
+    LiquidValue::Object(fields.into_iter().collect())
+}
+
+/// `tenant` as the hosted original gives it: a string is the tenant's id.
+fn tenant(value: Option<&Value>) -> LiquidValue {
+    match value {
+        Some(Value::String(id)) => object([("id".into(), LiquidValue::scalar(id.clone()))]),
+        Some(other) => liquid(other),
+        None => LiquidValue::Nil,
     }
-    let mut object = object.clone();
-    let strip = |a: &mut Value| {
-        if let Some(a) = a.as_object_mut() {
-            a.remove("content");
-        }
+}
+
+/// Converts JSON to Liquid. serde_json bounds the nesting of parsed input, so
+/// the recursion is bounded too.
+fn liquid(value: &Value) -> LiquidValue {
+    to_value(value).unwrap_or(LiquidValue::Nil)
+}
+
+fn data_without_contents(data: &Value) -> LiquidValue {
+    let Some(fields) = data.as_object() else {
+        return LiquidValue::Object(Object::new());
     };
-    match object.get_mut("attachments") {
-        Some(Value::Array(items)) => items.iter_mut().for_each(strip),
-        Some(single) => strip(single),
-        None => {}
-    }
-    Value::Object(object)
+    let without_content = |a: &Value| match a.as_object() {
+        Some(a) => LiquidValue::Object(
+            a.iter()
+                .filter(|(k, _)| k.as_str() != "content")
+                .map(|(k, v)| (k.clone().into(), liquid(v)))
+                .collect(),
+        ),
+        None => liquid(a),
+    };
+    let converted = fields.iter().map(|(key, value)| {
+        let value = match (key.as_str(), value) {
+            ("attachments", Value::Array(items)) => {
+                LiquidValue::Array(items.iter().map(without_content).collect())
+            }
+            ("attachments", single) => without_content(single),
+            _ => liquid(value),
+        };
+        (key.clone().into(), value)
+    });
+    LiquidValue::Object(converted.collect())
 }
 
 #[cfg(test)]
@@ -69,9 +99,9 @@ mod tests {
             "data": { "n": 3, "attachments": [{ "name": "x.pdf", "content": "QUJD" }] }
         }))
         .unwrap();
-        let vars = serde_json::from_value(serde_json::json!({ "domain": "example.com" })).unwrap();
+        let vars = to_value(&serde_json::json!({ "domain": "example.com" })).unwrap();
         let globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
-        let source = "{{ recipient.name }} {{ recipient.plan }} {{ actor.name }} {{ tenant }} \
+        let source = "{{ recipient.name }} {{ recipient.plan }} {{ actor.name }} {{ tenant.id }} \
             {{ data.n }} {{ data.attachments[0].name }} \
             {{ vars.domain }} {{ workflow.key }} {{ current_message.id }} {{ timestamp }}";
         let template = liquid::ParserBuilder::with_stdlib()

@@ -12,9 +12,24 @@ pub const SES_MAX_MESSAGE_BYTES: usize = 40 * 1000 * 1000;
 /// Header carrying the job's message id, for correlation in mailboxes.
 pub const MESSAGE_ID_HEADER: &str = "X-Herald-Message-Id";
 
+/// Why an email could not become MIME.
+#[derive(Debug, thiserror::Error)]
+pub enum MimeError {
+    #[error("cannot write the message: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("the email is {bytes} bytes, over SES's limit of {SES_MAX_MESSAGE_BYTES} (attachments: {attachments})")]
+    TooLarge { bytes: usize, attachments: String },
+}
+
+impl From<MimeError> for super::RenderError {
+    fn from(e: MimeError) -> Self {
+        super::invalid("message", e.to_string())
+    }
+}
+
 /// Serialises an email to RFC 5322 bytes. Bcc recipients are left out of the
 /// headers: they only travel in the SES request's destination.
-pub fn build(email: &RenderedEmail, message_id: &str) -> Result<Vec<u8>, String> {
+pub fn build(email: &RenderedEmail, message_id: &str) -> Result<Vec<u8>, MimeError> {
     let mut builder = MessageBuilder::new()
         .from(address(&email.from))
         .to(address(&email.to))
@@ -30,14 +45,13 @@ pub fn build(email: &RenderedEmail, message_id: &str) -> Result<Vec<u8>, String>
         builder = builder.reply_to(list(&email.reply_to));
     }
     builder = builder.body(body(email));
-    let raw = builder.write_to_vec().map_err(|e| e.to_string())?;
+    let raw = builder.write_to_vec()?;
     if raw.len() > SES_MAX_MESSAGE_BYTES {
         let names: Vec<&str> = email.attachments.iter().map(|a| a.name.as_str()).collect();
-        return Err(format!(
-            "the email is {} bytes, over SES's limit of {SES_MAX_MESSAGE_BYTES} (attachments: {})",
-            raw.len(),
-            names.join(", ")
-        ));
+        return Err(MimeError::TooLarge {
+            bytes: raw.len(),
+            attachments: names.join(", "),
+        });
     }
     Ok(raw)
 }

@@ -5,7 +5,6 @@ pub mod attachments;
 mod context;
 pub mod mime;
 pub mod templates;
-pub mod tracking;
 
 use std::sync::Arc;
 
@@ -51,6 +50,22 @@ pub enum RenderError {
     /// A template, a sender field or an attachment is wrong: a fatal error.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A template went past one of the `[limits]` (size, nesting, loop
+    /// iterations, output, time): hostile or broken, a fatal error.
+    #[error("{field}: {message}")]
+    Limit { field: String, message: String },
+}
+
+impl RenderError {
+    /// Short code for the `x-herald-error` header.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RenderError::MissingEmail => "recipient_missing_email",
+            RenderError::InvalidEmail(_) => "recipient_invalid_email",
+            RenderError::Invalid { .. } => "render_error",
+            RenderError::Limit { .. } => "render_limit",
+        }
+    }
 }
 
 /// A fatal rendering error of `field`.
@@ -100,76 +115,29 @@ impl SenderTemplates {
     }
 }
 
-/// Renders `job` with its environment's sender fields and variables.
-pub fn render(
-    store: &TemplateStore,
-    sender: &SenderTemplates,
-    vars: &serde_json::Map<String, serde_json::Value>,
-    job: &Job,
-    timestamp: &str,
-) -> Result<RenderedEmail, RenderError> {
-    render_with(store, sender, &job_globals(job, vars, timestamp), job)
-}
-
-/// [`render`] with the job's variables already built.
+/// Renders `job` with its environment's sender fields and the job's
+/// variables (see [`job_globals`]).
 pub fn render_with(
     store: &TemplateStore,
     sender: &SenderTemplates,
-    globals: &Object,
+    globals: &mut Object,
     job: &Job,
 ) -> Result<RenderedEmail, RenderError> {
-    let overrides = job.overrides.clone().unwrap_or_default();
-    let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
-        render_field(store, globals, name, job_value.as_deref(), default)
-    };
-    let to_address = match field("overrides.to", &overrides.to, None)? {
-        Some(to) => to,
-        None => job.recipient.email.clone().unwrap_or_default(),
-    };
-    let to_address = to_address.trim().to_owned();
-    if to_address.is_empty() {
-        return Err(RenderError::MissingEmail);
-    }
-    if !is_plain_address(&to_address) {
-        return Err(RenderError::InvalidEmail(to_address));
-    }
-    let from_address = field(
-        "from_address",
-        &overrides.from_address,
-        Some(&sender.from_address),
-    )?
-    .unwrap_or_default();
-    let from_name = field("from_name", &overrides.from_name, sender.from_name.as_ref())?;
-    let from = Mailbox {
-        name: from_name,
-        address: checked_address("from_address", from_address.trim())?,
-    };
-    let to = Mailbox {
-        name: job.recipient.name.clone().filter(|n| !n.trim().is_empty()),
-        address: to_address,
-    };
-    no_line_breaks("recipient.name", to.name.as_deref())?;
-    no_line_breaks("from_name", from.name.as_deref())?;
-    let cc = address_list("cc", field("cc", &overrides.cc, sender.cc.as_ref())?)?;
-    let bcc = address_list("bcc", field("bcc", &overrides.bcc, sender.bcc.as_ref())?)?;
-    let reply_to = address_list(
-        "reply_to",
-        field("reply_to", &overrides.reply_to, sender.reply_to.as_ref())?,
-    )?;
+    let envelope = envelope(store, sender, globals, job)?;
     let (subject, html, text) = render_content(store, globals, job)?;
     let subject = subject.trim().to_owned();
     no_line_breaks("subject", Some(&subject))?;
     if subject.is_empty() {
         return Err(invalid("subject", "renders empty"));
     }
-    let attachments =
-        attachments::from_data(&job.data).map_err(|e| invalid("data.attachments", e))?;
+    let attachments = attachments::from_data(&job.data)
+        .map_err(|e| invalid("data.attachments", e.to_string()))?;
     Ok(RenderedEmail {
-        from,
-        to,
-        cc,
-        bcc,
-        reply_to,
+        from: envelope.from,
+        to: envelope.to,
+        cc: envelope.cc,
+        bcc: envelope.bcc,
+        reply_to: envelope.reply_to,
         subject,
         html,
         text,
@@ -177,11 +145,77 @@ pub fn render_with(
     })
 }
 
+/// Who an email is from and to, before its content.
+struct Envelope {
+    from: Mailbox,
+    to: Mailbox,
+    cc: Vec<String>,
+    bcc: Vec<String>,
+    reply_to: Vec<String>,
+}
+
+/// The sender fields and recipients: the job's overrides, else the
+/// environment's defaults, all Liquid, all checked.
+fn envelope(
+    store: &TemplateStore,
+    sender: &SenderTemplates,
+    globals: &Object,
+    job: &Job,
+) -> Result<Envelope, RenderError> {
+    let none = herald_shared::job::Overrides::default();
+    let overrides = job.overrides.as_ref().unwrap_or(&none);
+    let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
+        render_field(store, globals, name, job_value.as_deref(), default)
+    };
+    let to_address = match field("overrides.to", &overrides.to, None)? {
+        Some(to) => to,
+        None => job.recipient.email.clone().unwrap_or_default(),
+    };
+    let to = recipient(to_address.trim(), job.recipient.name.as_deref())?;
+    let from_address = field(
+        "from_address",
+        &overrides.from_address,
+        Some(&sender.from_address),
+    )?;
+    let from = Mailbox {
+        name: field("from_name", &overrides.from_name, sender.from_name.as_ref())?,
+        address: checked_address("from_address", from_address.unwrap_or_default().trim())?,
+    };
+    no_line_breaks("from_name", from.name.as_deref())?;
+    let list = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
+        address_list(name, field(name, job_value, default)?)
+    };
+    Ok(Envelope {
+        from,
+        to,
+        cc: list("cc", &overrides.cc, sender.cc.as_ref())?,
+        bcc: list("bcc", &overrides.bcc, sender.bcc.as_ref())?,
+        reply_to: list("reply_to", &overrides.reply_to, sender.reply_to.as_ref())?,
+    })
+}
+
+/// The recipient's mailbox: a missing or invalid address is `not_sent`, not
+/// a failure.
+fn recipient(address: &str, name: Option<&str>) -> Result<Mailbox, RenderError> {
+    if address.is_empty() {
+        return Err(RenderError::MissingEmail);
+    }
+    if !is_plain_address(address) {
+        return Err(RenderError::InvalidEmail(address.to_owned()));
+    }
+    let name = name.filter(|n| !n.trim().is_empty()).map(str::to_owned);
+    no_line_breaks("recipient.name", name.as_deref())?;
+    Ok(Mailbox {
+        name,
+        address: address.to_owned(),
+    })
+}
+
 type Content = (String, Option<String>, Option<String>);
 
 fn render_content(
     store: &TemplateStore,
-    globals: &Object,
+    globals: &mut Object,
     job: &Job,
 ) -> Result<Content, RenderError> {
     if let Some(inline) = &job.template {
@@ -220,9 +254,10 @@ fn render_content(
         .map(|t| run(t, globals, &at("html.liquid")))
         .transpose()?;
     if let (Some(layout), Some(body)) = (&set.layout, html.take()) {
-        let mut wrapped = globals.clone();
-        wrapped.insert("content".into(), liquid::model::Value::scalar(body));
-        html = Some(run(layout, &wrapped, "layout.html.liquid")?);
+        globals.insert("content".into(), liquid::model::Value::scalar(body));
+        let wrapped = run(layout, globals, "layout.html.liquid");
+        globals.remove("content");
+        html = Some(wrapped?);
     }
     Ok((subject, html, text))
 }

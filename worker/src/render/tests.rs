@@ -6,7 +6,7 @@ const CONFIG: &str = r#"
 [channels.ses.environments.dev]
 sandbox = true
 from_address = "notify@{{ vars.domain }}"
-from_name = "{{ vars.app_name }} for {{ tenant }}"
+from_name = "{{ vars.app_name }} for {{ tenant.id }}"
 reply_to = "support@{{ vars.domain }}"
 cc = "audit@example.com, {{ data.manager }}"
 vars = { domain = "example.com", app_name = "Example" }
@@ -14,7 +14,7 @@ vars = { domain = "example.com", app_name = "Example" }
 
 fn setup() -> (TemplateStore, SenderTemplates, EnvironmentSettings) {
     let settings = Settings::from_toml("t", CONFIG, &|_| None).unwrap();
-    let env = settings.environment("dev", None).unwrap().1.clone();
+    let env = settings.channels["ses"].environments["dev"].clone();
     let store = TemplateStore::from_files("examples", EXAMPLE_TEMPLATES.iter().copied()).unwrap();
     let sender = SenderTemplates::parse(&store, &env).unwrap();
     (store, sender, env)
@@ -35,13 +35,10 @@ fn job(value: serde_json::Value) -> Job {
 
 fn render_job(value: serde_json::Value) -> Result<RenderedEmail, RenderError> {
     let (store, sender, env) = setup();
-    render(
-        &store,
-        &sender,
-        &env.vars,
-        &job(value),
-        "2026-11-30T12:00:00Z",
-    )
+    let job = job(value);
+    let vars = liquid::model::to_value(&env.vars).unwrap();
+    let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
+    render_with(&store, &sender, &mut globals, &job)
 }
 
 #[test]
@@ -160,7 +157,7 @@ fn an_email_over_the_ses_limit_is_refused_naming_its_attachments() {
         ]}}),
     )
     .unwrap();
-    let err = mime::build(&email, "m1").unwrap_err();
+    let err = mime::build(&email, "m1").unwrap_err().to_string();
     assert!(
         err.contains("over SES's limit") && err.contains("huge.bin"),
         "{err}"

@@ -1,24 +1,23 @@
 //! The SES v2 client of one channel/environment, and sending one raw email.
 
 pub mod classify;
-pub mod overrides;
-pub mod request;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_sesv2::config::retry::RetryConfig;
 use aws_sdk_sesv2::config::{Region, StalledStreamProtectionConfig};
+use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{
     Destination, EmailContent, ListManagementOptions, MessageTag, RawMessage,
 };
 
 pub use classify::{Retry, SendError};
-pub use request::{RequestFields, SendRequest};
 
+use crate::request::SendRequest;
 use crate::settings::{Auth, EnvironmentSettings};
 
 /// An SES client with the SDK's own retries off: Herald counts every request
@@ -55,8 +54,10 @@ impl SesClient {
         }
     }
 
-    /// Sends one email; returns SES's message id.
-    pub async fn send(&self, request: &SendRequest) -> Result<String, SendError> {
+    /// Sends one email. Any 2xx answer is an acceptance: SES has the email.
+    /// Returns SES's message id, or `None` when the answer could not be read
+    /// or lacked one.
+    pub async fn send(&self, request: &SendRequest) -> Result<Option<String>, SendError> {
         let construction = |e: aws_sdk_sesv2::error::BuildError| {
             SendError::new(Retry::Permanent, "RequestConstruction", e.to_string())
         };
@@ -108,9 +109,15 @@ impl SesClient {
             .set_endpoint_id(f.endpoint_id.clone())
             .set_tenant_name(f.tenant_name.clone())
             .send()
-            .await
-            .map_err(classify::from_sdk)?;
-        Ok(output.message_id().unwrap_or_default().to_owned())
+            .await;
+        match output {
+            Ok(output) => Ok(output
+                .message_id()
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)),
+            Err(SdkError::ResponseError(r)) if r.raw().status().is_success() => Ok(None),
+            Err(e) => Err(classify::from_sdk(e)),
+        }
     }
 }
 
@@ -193,11 +200,4 @@ async fn credentials(settings: &EnvironmentSettings, region: Region) -> SharedCr
         }
         Some(Auth::DefaultChain) | None => default_chain().await,
     }
-}
-
-/// Times one SES call, for the request-duration histogram.
-pub async fn timed<T>(future: impl std::future::Future<Output = T>) -> (T, Duration) {
-    let start = Instant::now();
-    let out = future.await;
-    (out, start.elapsed())
 }

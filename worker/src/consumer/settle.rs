@@ -4,28 +4,13 @@
 
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use lapin::types::AMQPValue;
-use lapin::BasicProperties;
 
-use herald_shared::topology::headers;
-
+use crate::amqp::headers::{self, count_value};
 use crate::amqp::topology::{retry_queue_name, tier_label};
 use crate::amqp::{text, with_headers, PublishError, Publisher};
 use crate::clock::now_rfc3339;
 use crate::metrics::{ReasonLabels, TierLabels};
-use crate::pipeline::{DeadLetter, Deps, History, Outcome};
-
-/// Header counting the delayed retries a job has taken.
-pub const RETRIES_HEADER: &str = "x-herald-retries";
-
-/// Reads a job's retry history from its headers.
-pub fn history(properties: &BasicProperties) -> History {
-    let table = properties.headers().as_ref();
-    History {
-        attempts: crate::amqp::headers::count(table, headers::ATTEMPTS),
-        retries: crate::amqp::headers::count(table, RETRIES_HEADER),
-    }
-}
+use crate::pipeline::{policy, DeadLetter, Deps, Outcome};
 
 /// Publishes what the outcome requires, then acks; on any failure nacks the
 /// job back to the queue. Returns whether the outcome was made durable.
@@ -43,6 +28,11 @@ pub async fn settle(
             tier,
         } => retry(deps, publisher, delivery, event, *attempts, *tier).await,
         Outcome::Dead(dead) => dead_letter(deps, publisher, delivery, dead).await,
+        Outcome::Returned(why) => {
+            tracing::info!(why, "returning the job to the queue unsent");
+            requeue(delivery).await;
+            return false;
+        }
     };
     match result {
         Ok(()) => {
@@ -53,15 +43,20 @@ pub async fn settle(
         }
         Err(e) => {
             tracing::error!(error = %e, "could not make the outcome durable; returning the job to the queue");
-            let requeue = BasicNackOptions {
-                multiple: false,
-                requeue: true,
-            };
-            if let Err(e) = delivery.nack(requeue).await {
-                tracing::warn!(error = %e, "nack failed; the broker will deliver the job again");
-            }
+            requeue(delivery).await;
             false
         }
+    }
+}
+
+/// Gives the job back to the queue as it is.
+pub async fn requeue(delivery: &Delivery) {
+    let requeue = BasicNackOptions {
+        multiple: false,
+        requeue: true,
+    };
+    if let Err(e) = delivery.nack(requeue).await {
+        tracing::warn!(error = %e, "nack failed; the broker will deliver the job again");
     }
 }
 
@@ -77,12 +72,12 @@ async fn retry(
     let label = tier_label(settings.retry.tiers[tier]);
     let queue = retry_queue_name(&settings.amqp, &label);
     publisher.publish_event(event).await?;
-    let retries = history(&delivery.properties).retries + 1;
+    let next = policy::next_history(headers::history(&delivery.properties), attempts);
     let headers = with_headers(
         delivery.properties.headers().as_ref(),
         &[
-            (headers::ATTEMPTS, AMQPValue::LongInt(attempts as i32)),
-            (RETRIES_HEADER, AMQPValue::LongInt(retries as i32)),
+            (headers::ATTEMPTS, count_value(next.attempts)),
+            (headers::RETRIES, count_value(next.retries)),
         ],
     );
     let properties = delivery.properties.clone().with_headers(headers);
@@ -106,13 +101,15 @@ async fn dead_letter(
     if let Some(event) = &dead.event {
         publisher.publish_event(event).await?;
     }
+    let failure = &dead.failure;
+    let message = failure.to_string();
     let headers = with_headers(
         delivery.properties.headers().as_ref(),
         &[
-            (headers::FAILURE_REASON, text(dead.reason.as_str())),
-            (headers::ERROR, text(&dead.code)),
-            (headers::ERROR_MESSAGE, text(&truncate(&dead.message, 1024))),
-            (headers::ATTEMPTS, AMQPValue::LongInt(dead.attempts as i32)),
+            (headers::FAILURE_REASON, text(failure.reason().as_str())),
+            (headers::ERROR, text(failure.code())),
+            (headers::ERROR_MESSAGE, text(&truncate(&message, 1024))),
+            (headers::ATTEMPTS, count_value(dead.attempts)),
             (headers::FAILED_AT, text(&now_rfc3339())),
         ],
     );
@@ -121,15 +118,15 @@ async fn dead_letter(
     publisher
         .publish_job(exchange, "", &delivery.data, properties)
         .await?;
-    let reason = dead.reason.as_str().to_owned();
+    let reason = failure.reason().as_str().to_owned();
     deps.metrics
         .dead_lettered
         .get_or_create(&ReasonLabels { reason })
         .inc();
     tracing::warn!(
-        reason = dead.reason.as_str(),
-        error = %dead.code,
-        detail = %dead.message,
+        reason = failure.reason().as_str(),
+        error = failure.code(),
+        detail = %message,
         attempts = dead.attempts,
         "job dead-lettered"
     );

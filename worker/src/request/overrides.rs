@@ -5,8 +5,31 @@
 use liquid::{Object, Template};
 use serde_json::{Map, Value};
 
-use super::request::{self, RequestFields, Tag};
-use crate::render::TemplateStore;
+use super::fields::{self, RequestFields, Tag};
+use crate::render::{RenderError, TemplateStore};
+
+/// A JSON override that does not fit the `SendEmail` request, or does not
+/// render: `path` names the field (`Destination.ToAddresses`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if path.is_empty() { String::new() } else { format!("`{path}`: ") })]
+pub struct OverrideError {
+    pub path: String,
+    pub message: String,
+}
+
+impl OverrideError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> OverrideError {
+        OverrideError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The render error of the job field or setting these overrides came from.
+    pub fn at(self, field: &str) -> RenderError {
+        crate::render::invalid(field, self.to_string())
+    }
+}
 
 /// A JSON tree whose strings are parsed Liquid templates.
 pub enum Node {
@@ -19,52 +42,60 @@ pub enum Node {
 impl Node {
     /// Parses a JSON object of overrides: checks every field name and type
     /// against the request, and parses every string as Liquid.
-    pub fn parse(store: &TemplateStore, json: &Value) -> Result<Node, String> {
+    pub fn parse(store: &TemplateStore, json: &Value) -> Result<Node, OverrideError> {
         if !json.is_object() {
-            return Err("must be a JSON object".into());
+            return Err(OverrideError::new("", "must be a JSON object"));
         }
-        request::from_json(json.clone())?;
+        fields::from_json(json.clone())?;
         Node::build(store, json, "")
     }
 
-    fn build(store: &TemplateStore, json: &Value, path: &str) -> Result<Node, String> {
+    fn build(store: &TemplateStore, json: &Value, path: &str) -> Result<Node, OverrideError> {
         Ok(match json {
             Value::Object(map) => Node::Object(
                 map.iter()
                     .map(|(k, v)| Ok((k.clone(), Node::build(store, v, &join(path, k))?)))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, OverrideError>>()?,
             ),
             Value::Array(items) => Node::Array(
                 items
                     .iter()
                     .enumerate()
                     .map(|(i, v)| Node::build(store, v, &format!("{path}[{i}]")))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, OverrideError>>()?,
             ),
-            Value::String(s) => Node::Text(store.parse(s).map_err(|e| format!("`{path}`: {e}"))?),
+            Value::String(s) => Node::Text(
+                store
+                    .parse(s)
+                    .map_err(|e| OverrideError::new(path, e.to_string()))?,
+            ),
             other => Node::Literal(other.clone()),
         })
     }
 
     /// The JSON this tree renders to with a job's variables.
-    pub fn render(&self, globals: &Object) -> Result<Value, String> {
+    pub fn render(&self, globals: &Object) -> Result<Value, OverrideError> {
+        self.render_at(globals, "")
+    }
+
+    fn render_at(&self, globals: &Object, path: &str) -> Result<Value, OverrideError> {
         Ok(match self {
             Node::Object(fields) => Value::Object(
                 fields
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.render(globals)?)))
-                    .collect::<Result<Map<_, _>, String>>()?,
+                    .map(|(k, v)| Ok((k.clone(), v.render_at(globals, &join(path, k))?)))
+                    .collect::<Result<Map<_, _>, OverrideError>>()?,
             ),
             Node::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|v| v.render(globals))
+                    .enumerate()
+                    .map(|(i, v)| v.render_at(globals, &format!("{path}[{i}]")))
                     .collect::<Result<_, _>>()?,
             ),
-            Node::Text(t) => Value::String(
-                t.render(globals)
-                    .map_err(|e| crate::render::templates::one_line(&e.to_string()))?,
-            ),
+            Node::Text(t) => Value::String(t.render(globals).map_err(|e| {
+                OverrideError::new(path, crate::render::templates::one_line(&e.to_string()))
+            })?),
             Node::Literal(v) => v.clone(),
         })
     }
@@ -80,27 +111,30 @@ fn join(path: &str, key: &str) -> String {
 
 /// Applies each override in turn: objects merge field by field, `null`
 /// removes a field, other values replace; `EmailTags` merge by `Name`.
-pub fn apply(base: RequestFields, overrides: &[Value]) -> Result<RequestFields, String> {
+pub fn apply(base: RequestFields, overrides: &[Value]) -> Result<RequestFields, OverrideError> {
     if overrides.is_empty() {
         return Ok(base);
     }
     let mut merged = serde_json::to_value(&base).expect("request fields serialise");
     for layer in overrides {
-        merge_layer(&mut merged, layer.clone());
+        merge_layer(&mut merged, layer);
     }
-    let fields = request::from_json(merged)?;
+    let fields = fields::from_json(merged)?;
     let list = fields.list_management_options.as_ref();
     if list.is_some_and(|l| l.contact_list_name.is_none()) {
-        return Err("`ListManagementOptions.ContactListName`: missing field".into());
+        return Err(OverrideError::new(
+            "ListManagementOptions.ContactListName",
+            "missing field",
+        ));
     }
     Ok(fields)
 }
 
-fn merge_layer(base: &mut Value, layer: Value) {
+fn merge_layer(base: &mut Value, layer: &Value) {
     let (Value::Object(base), Value::Object(layer)) = (base, layer) else {
         return;
     };
-    for (key, value) in layer {
+    for (key, value) in layer.clone() {
         if key == "EmailTags" {
             merge_tags(base.entry(key).or_insert(Value::Array(Vec::new())), value);
         } else {
@@ -149,7 +183,7 @@ pub fn sanitize_tags(fields: &mut RequestFields) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ses::request::Destination;
+    use crate::request::fields::Destination;
     use serde_json::json;
 
     fn base() -> RequestFields {
@@ -203,22 +237,25 @@ mod tests {
         let store = TemplateStore::empty();
         let unknown = Node::parse(&store, &json!({ "ConfigurationSetNam": "x" }))
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(unknown.contains("ConfigurationSetNam"), "{unknown}");
         let content = Node::parse(&store, &json!({ "Content": {} }))
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(content.contains("Content"), "{content}");
         let typed = Node::parse(
             &store,
             &json!({ "Destination": { "ToAddresses": "a@b.c" } }),
         )
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
         assert!(typed.starts_with("`Destination.ToAddresses`"), "{typed}");
         let topic_only = json!({ "ListManagementOptions": { "TopicName": "t" } });
         Node::parse(&store, &topic_only).unwrap();
-        let nested = apply(base(), &[topic_only]).err().unwrap();
+        let nested = apply(base(), &[topic_only]).err().unwrap().to_string();
         assert!(nested.contains("ContactListName"), "{nested}");
         assert!(Node::parse(&store, &json!(["x"])).is_err());
     }

@@ -10,19 +10,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::Context as _;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
-use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::amqp::{self, topology, Publisher};
-use crate::pipeline::{self, Deps};
+use crate::amqp::{self, headers, topology, Publisher};
+use crate::pipeline::{self, Context, Deps, Failure, Processed, Subject};
 
 /// Whether the worker is connected and consuming, for `/readyz`.
 #[derive(Debug, Default)]
@@ -127,7 +127,7 @@ async fn session(
             next = consumer.next() => match next {
                 Some(Ok(delivery)) => {
                     let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
-                    tasks.spawn(handle(deps.clone(), publisher.clone(), delivery, permit));
+                    tasks.spawn(handle(deps.clone(), publisher.clone(), channel.clone(), delivery, permit));
                 }
                 // Readiness and the connection metrics follow the connection
                 // in `watch_connection`; here the consumer only waits for it.
@@ -185,6 +185,7 @@ async fn watch_connection(status: lapin::ConnectionStatus, deps: Arc<Deps>, heal
 async fn handle(
     deps: Arc<Deps>,
     publisher: Publisher,
+    channel: lapin::Channel,
     delivery: Delivery,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -192,22 +193,35 @@ async fn handle(
     let metrics = &deps.metrics;
     metrics.jobs_received.inc();
     metrics.in_flight.inc();
-    let history = settle::history(&delivery.properties);
+    let history = headers::history(&delivery.properties);
     let span = tracing::info_span!(
         "job",
         message_id = tracing::field::Empty,
         workflow = tracing::field::Empty,
         environment = tracing::field::Empty,
         channel = tracing::field::Empty,
-        attempt = history.attempts + 1,
+        attempt = history.attempts.saturating_add(1),
     );
     async {
-        let processing = AssertUnwindSafe(pipeline::process(&deps, &delivery.data, history));
-        let Ok(processed) = processing.catch_unwind().await else {
-            tracing::error!("processing the job panicked; returning it to the queue (its delivery limit stops a loop)");
-            let requeue = BasicNackOptions { multiple: false, requeue: true };
-            let _ = delivery.nack(requeue).await;
-            return;
+        let settleable = || channel.status().connected();
+        let ctx = Context {
+            history,
+            settleable: &settleable,
+        };
+        let processing = AssertUnwindSafe(pipeline::process(&deps, &delivery.data, ctx));
+        let processed = match processing.catch_unwind().await {
+            Ok(processed) => processed,
+            Err(panic) => {
+                let message = pipeline::panic_message(panic);
+                tracing::error!(error = %message, "processing the job panicked; dead-lettering it");
+                let id = herald_shared::Job::peek_id(&delivery.data);
+                let failure = Failure::Panicked(message);
+                let outcome = pipeline::dead(Subject::Id(id.as_deref()), failure, history.attempts);
+                Processed {
+                    outcome,
+                    route: None,
+                }
+            }
         };
         let outcome = &processed.outcome;
         if settle::settle(&deps, &publisher, &delivery, outcome).await {

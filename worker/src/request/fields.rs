@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::overrides::OverrideError;
+
 /// The overridable fields of a `SendEmail` request. `Content` is not among
 /// them: Herald owns the raw message.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -78,14 +80,60 @@ impl SendRequest {
 }
 
 /// Reads request fields from JSON, naming the path of a wrong field.
-pub fn from_json(value: serde_json::Value) -> Result<RequestFields, String> {
+pub fn from_json(value: serde_json::Value) -> Result<RequestFields, OverrideError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        if path == "." {
-            inner
-        } else {
-            format!("`{path}`: {inner}")
-        }
+        let path = if path == "." { String::new() } else { path };
+        OverrideError::new(path, e.into_inner().to_string())
     })
+}
+
+impl RequestFields {
+    /// Refuses a CR or LF in any field that becomes a header or an envelope
+    /// address, whichever layer set it: a line break there would let a job
+    /// add headers or recipients of its own.
+    pub fn check_headers(&self) -> Result<(), OverrideError> {
+        let destination = self.destination.as_ref();
+        let lists = [
+            (
+                "Destination.ToAddresses",
+                destination.map(|d| &d.to_addresses),
+            ),
+            (
+                "Destination.CcAddresses",
+                destination.map(|d| &d.cc_addresses),
+            ),
+            (
+                "Destination.BccAddresses",
+                destination.map(|d| &d.bcc_addresses),
+            ),
+            ("ReplyToAddresses", self.reply_to_addresses.as_ref()),
+        ];
+        let singles = [
+            ("FromEmailAddress", self.from_email_address.as_ref()),
+            (
+                "FromEmailAddressIdentityArn",
+                self.from_email_address_identity_arn.as_ref(),
+            ),
+            (
+                "FeedbackForwardingEmailAddress",
+                self.feedback_forwarding_email_address.as_ref(),
+            ),
+            ("ConfigurationSetName", self.configuration_set_name.as_ref()),
+        ];
+        let lists = lists
+            .into_iter()
+            .flat_map(|(path, list)| list.into_iter().flatten().map(move |v| (path, v)));
+        let tags = self.email_tags.iter().flatten();
+        let tags = tags.flat_map(|t| [("EmailTags", &t.name), ("EmailTags", &t.value)]);
+        let singles = singles
+            .into_iter()
+            .filter_map(|(path, v)| v.map(|v| (path, v)));
+        for (path, value) in lists.chain(singles).chain(tags) {
+            if value.contains(['\r', '\n']) {
+                return Err(OverrideError::new(path, "contains a line break (CR or LF)"));
+            }
+        }
+        Ok(())
+    }
 }

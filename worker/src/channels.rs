@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::ratelimit::SendRateLimiter;
 use crate::render::{SenderTemplates, TemplateStore};
-use crate::ses::overrides::Node;
+use crate::request::Node;
 use crate::ses::SesClient;
 use crate::settings::{EnvironmentSettings, SendRate, Settings};
 
@@ -26,6 +26,9 @@ pub struct Route {
     pub channel: String,
     pub environment: String,
     pub settings: EnvironmentSettings,
+    /// The environment's `vars` as Liquid values, converted once: every job
+    /// of the route sees the same ones.
+    pub vars: liquid::model::Value,
     pub sender: SenderTemplates,
     /// The environment's `json_overrides`, parsed once.
     pub json_overrides: Option<Node>,
@@ -135,7 +138,9 @@ fn parse_overrides(
     };
     let value: serde_json::Value =
         serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
-    Node::parse(store, &value).map(Some)
+    Node::parse(store, &value)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// All routes, by environment.
@@ -177,6 +182,7 @@ impl Routes {
                     channel: channel.clone(),
                     environment: environment.clone(),
                     settings: env.clone(),
+                    vars: liquid::model::to_value(&env.vars).unwrap_or(liquid::model::Value::Nil),
                     sender,
                     json_overrides,
                     transport,

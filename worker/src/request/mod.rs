@@ -1,0 +1,79 @@
+//! From a job and its route to the exact `SendEmail` request: the rendered
+//! email, its MIME, the fields Herald computes (envelope, tags, configuration
+//! set, tracking) and the JSON overrides merged over them. Shared by the
+//! pipeline, `herald render` and `herald preview`.
+
+pub mod fields;
+pub mod overrides;
+pub mod tracking;
+
+use herald_shared::tags::sanitize_tag_value;
+use herald_shared::Job;
+
+pub use fields::{Destination, RequestFields, SendRequest, Tag};
+pub use overrides::Node;
+
+use crate::channels::Route;
+use crate::clock::now_rfc3339;
+use crate::render::{self, mime, RenderError, RenderedEmail, TemplateStore};
+
+/// A rendered email and the exact request that would send it.
+pub struct Prepared {
+    pub email: RenderedEmail,
+    pub request: SendRequest,
+}
+
+/// Renders the email, builds its MIME and its `SendEmail` request with the
+/// JSON overrides applied.
+pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
+    let mut globals = render::job_globals(job, &route.vars, &now_rfc3339());
+    let mut email = render::render_with(store, &route.sender, &mut globals, job)?;
+    if route.settings.marks_links_no_track() {
+        email.html = email.html.map(|html| tracking::mark_links_no_track(&html));
+    }
+    let raw = mime::build(&email, &job.id)?;
+    let mut layers = Vec::new();
+    if let Some(node) = &route.json_overrides {
+        layers.push(node.render(&globals).map_err(|e| e.at("json_overrides"))?);
+    }
+    if let Some(json) = job.overrides.as_ref().and_then(|o| o.json.as_ref()) {
+        let node = Node::parse(store, json).map_err(|e| e.at("overrides.json"))?;
+        layers.push(node.render(&globals).map_err(|e| e.at("overrides.json"))?);
+    }
+    let base = computed_fields(route, job, &email);
+    let mut fields = overrides::apply(base, &layers).map_err(|e| e.at("json overrides"))?;
+    overrides::sanitize_tags(&mut fields);
+    fields.check_headers().map_err(|e| e.at("json overrides"))?;
+    Ok(Prepared {
+        email,
+        request: SendRequest { fields, raw },
+    })
+}
+
+/// The request fields Herald computes: envelope, tags, configuration set.
+fn computed_fields(route: &Route, job: &Job, email: &RenderedEmail) -> RequestFields {
+    let prefix = &route.settings.tag_prefix;
+    let tag = |name: String, value: &str| Tag {
+        name,
+        value: sanitize_tag_value(value),
+    };
+    RequestFields {
+        from_email_address: Some(email.from.address.clone()),
+        destination: Some(Destination {
+            to_addresses: vec![email.to.address.clone()],
+            cc_addresses: email.cc.clone(),
+            bcc_addresses: email.bcc.clone(),
+        }),
+        email_tags: Some(vec![
+            tag("sender".into(), "herald"),
+            tag(format!("{prefix}_message_id"), &job.id),
+            tag(format!("{prefix}_workflow"), &job.workflow),
+            tag(format!("{prefix}_recipient_id"), &job.recipient.id),
+        ]),
+        configuration_set_name: route
+            .settings
+            .configuration_set_for_send()
+            .map(str::to_owned),
+        ..RequestFields::default()
+    }
+}
