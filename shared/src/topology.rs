@@ -13,6 +13,9 @@ pub const RETRY_QUEUE_PREFIX: &str = "herald.retry";
 pub const DEAD_LETTER_EXCHANGE: &str = "herald.dlx";
 /// The dead-letter queue `herald dlq` reads.
 pub const DEAD_QUEUE: &str = "herald.dead";
+/// A second queue on [`DEAD_LETTER_EXCHANGE`]: workers publish
+/// `message.undelivered` for the letters the broker dead-lettered itself.
+pub const DEAD_EVENTS_QUEUE: &str = "herald.dead.events";
 /// Topic exchange of status events; routing key = event type.
 pub const EVENTS_EXCHANGE: &str = "herald.events";
 

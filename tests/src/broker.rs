@@ -52,11 +52,22 @@ impl DeadLetter {
 impl TestBroker {
     /// Declares the topology of `namespace` with these retry tiers.
     pub async fn new(namespace: &str, tiers: &[Duration]) -> TestBroker {
-        let amqp = AmqpSettings {
+        TestBroker::new_with(namespace, tiers, |_| {}).await
+    }
+
+    /// [`TestBroker::new`] with settings changed first (a small delivery
+    /// limit, …).
+    pub async fn new_with(
+        namespace: &str,
+        tiers: &[Duration],
+        adjust: impl FnOnce(&mut AmqpSettings),
+    ) -> TestBroker {
+        let mut amqp = AmqpSettings {
             url: herald_worker::settings::Secret::new(amqp_url()),
             ..AmqpSettings::default()
         }
         .namespaced(&format!("{namespace}."));
+        adjust(&mut amqp);
         let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
             .await
             .expect("RabbitMQ must run on AMQP_URL (see README: Tests)");
@@ -248,7 +259,11 @@ impl TestBroker {
     /// The namespace's queues and exchanges.
     fn names(&self) -> (Vec<String>, Vec<String>) {
         let a = &self.amqp;
-        let mut queues = vec![a.jobs_queue.clone(), a.dead_queue.clone()];
+        let mut queues = vec![
+            a.jobs_queue.clone(),
+            a.dead_queue.clone(),
+            a.dead_events_queue.clone(),
+        ];
         // A `herald` process started on this namespace may have declared the
         // default tiers too.
         let mut tiers = self.tiers.clone();
@@ -355,13 +370,14 @@ impl TestBroker {
         format!(
             "[amqp]\nurl = \"{}\"\nprefetch = {prefetch}\njobs_exchange = \"{}\"\njobs_queue = \"{}\"\n\
              retry_queue_prefix = \"{}\"\ndead_letter_exchange = \"{}\"\ndead_queue = \"{}\"\n\
-             events_exchange = \"{}\"\n",
+             dead_events_queue = \"{}\"\nevents_exchange = \"{}\"\n",
             amqp_url(),
             a.jobs_exchange,
             a.jobs_queue,
             a.retry_queue_prefix,
             a.dead_letter_exchange,
             a.dead_queue,
+            a.dead_events_queue,
             a.events_exchange,
         )
     }

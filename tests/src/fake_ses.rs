@@ -23,6 +23,10 @@ pub enum Reply {
     Error(u16, &'static str),
     /// Waits, then answers with the inner reply.
     Delayed(Duration, Box<Reply>),
+    /// 200 whose body is not JSON: SES accepted, the answer is unreadable.
+    OkUnreadable,
+    /// 200 with a JSON body that lacks `MessageId`.
+    OkWithoutId,
 }
 
 impl Reply {
@@ -301,6 +305,8 @@ async fn answer(inner: &Inner, arrived: std::time::Instant, mut reply: Reply) ->
     let n = inner.served.fetch_add(1, Ordering::SeqCst) + 1;
     match reply {
         Reply::Ok => Json(json!({ "MessageId": format!("fake-{n:08}") })).into_response(),
+        Reply::OkUnreadable => (StatusCode::OK, "<html>accepted</html>").into_response(),
+        Reply::OkWithoutId => Json(json!({})).into_response(),
         Reply::Error(status, code) => (
             StatusCode::from_u16(status).unwrap(),
             [

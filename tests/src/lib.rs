@@ -7,11 +7,13 @@
 //!   scripts (success, throttling, 5xx, slow) and which records requests.
 //! - [`moto`]: talking to the moto server (verified identities, stored mail).
 //! - [`worker`]: `spawn_worker()`, the worker in-process on a test namespace.
+//! - [`process`]: `herald run` as a real process, for the fault suites.
 #![forbid(unsafe_code)]
 
 pub mod broker;
 pub mod fake_ses;
 pub mod moto;
+pub mod process;
 pub mod worker;
 
 /// A name unique to this test run: `<label>-<8 hex digits>`.

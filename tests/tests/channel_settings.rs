@@ -38,7 +38,7 @@ async fn json_overrides_of_the_environment_and_the_job_are_merged_into_the_reque
     let extra = r#"json_overrides = '{ "ConfigurationSetName": "{{ vars.app_name }}-set", "ListManagementOptions": { "ContactListName": "news" }, "EmailTags": [{ "Name": "team", "Value": "growth" }] }'"#;
     let mut job = job();
     job["overrides"] = serde_json::json!({ "json": {
-        "EmailTags": [{ "Name": "team", "Value": "{{ tenant }}" }],
+        "EmailTags": [{ "Name": "team", "Value": "{{ tenant.id }}" }],
         "ListManagementOptions": { "TopicName": "weekly" },
         "FeedbackForwardingEmailAddress": "bounces@example.com"
     }});

@@ -60,8 +60,10 @@ pub async fn declare(
         "x-delivery-limit".into(),
         AMQPValue::LongInt(DEAD_QUEUE_DELIVERY_LIMIT),
     );
-    queue(channel, &s.dead_queue, dead).await?;
+    queue(channel, &s.dead_queue, dead.clone()).await?;
     bind(channel, &s.dead_queue, &s.dead_letter_exchange, "").await?;
+    queue(channel, &s.dead_events_queue, dead).await?;
+    bind(channel, &s.dead_events_queue, &s.dead_letter_exchange, "").await?;
 
     for (name, tier) in retry_queue_names(s, tiers).iter().zip(tiers) {
         let mut args = quorum_args();

@@ -60,7 +60,7 @@ pub async fn build(
 ) -> Result<Deps, ConfigError> {
     let mut problems = settings.problems();
     let templates = load_templates(&settings, origin.is_none(), &mut problems);
-    let timeout = settings.limits.ses_timeout;
+    let timeout = settings.limits.ses_attempt_timeout(&settings.shutdown);
     let routes = Routes::build(&settings, &templates, mode, timeout)
         .await
         .map_err(|p| problems.extend(p))

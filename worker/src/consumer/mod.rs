@@ -2,6 +2,7 @@
 //! hands each to [`crate::pipeline::process`] and [`settle::settle`], and owns
 //! connection recovery and graceful shutdown.
 
+mod dead_events;
 pub mod settle;
 
 use std::future::Future;
@@ -17,8 +18,9 @@ use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::amqp::{self, headers, topology, Publisher};
@@ -96,7 +98,7 @@ async fn session(
         .basic_qos(amqp.prefetch, BasicQosOptions::default())
         .await?;
     let tag = format!("herald-{}", std::process::id());
-    let mut consumer = channel
+    let consumer = channel
         .basic_consume(
             amqp.jobs_queue.as_str().into(),
             tag.as_str().into(),
@@ -113,47 +115,144 @@ async fn session(
         deps.clone(),
         health.clone(),
     ));
-
-    let permits = Arc::new(Semaphore::new(usize::from(amqp.prefetch)));
-    let mut tasks = JoinSet::new();
-    let result = loop {
-        tokio::select! {
-            _ = shutdown.as_mut() => break Ok(()),
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Err(e) = joined {
-                    tracing::error!(error = %e, "a job task panicked; the broker will deliver the job again");
-                }
+    let dead_events = {
+        let dead_channel = connection.create_channel().await?;
+        let (deps, publisher) = (deps.clone(), publisher.clone());
+        tokio::spawn(async move {
+            let max = deps.settings.limits.max_job_bytes;
+            let amqp = &deps.settings.amqp;
+            if let Err(e) = dead_events::run(dead_channel, amqp, publisher, max).await {
+                tracing::warn!(error = %e, "the dead-events consumer stopped");
             }
-            next = consumer.next() => match next {
-                Some(Ok(delivery)) => {
-                    let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
-                    tasks.spawn(handle(deps.clone(), publisher.clone(), channel.clone(), delivery, permit));
-                }
-                // Readiness and the connection metrics follow the connection
-                // in `watch_connection`; here the consumer only waits for it.
-                Some(Err(e)) => {
-                    tracing::warn!(error = %e, "consumer interrupted; waiting for the connection to recover");
-                    if let Err(e) = channel.wait_for_recovery(e).await {
-                        break Err(anyhow::Error::from(e).context("connection not recoverable"));
-                    }
-                }
-                None => break Err(anyhow::anyhow!("the broker cancelled the consumer")),
-            },
-        }
+        })
     };
+    let stop = Arc::new(Stop::default());
+    let mut tasks = JoinSet::new();
+    let jobs = Jobs {
+        deps,
+        publisher: &publisher,
+        channel: &channel,
+        stop: &stop,
+    };
+    let result = jobs.consume(consumer, &mut tasks, shutdown.as_mut()).await;
     watcher.abort();
+    dead_events.abort();
     health.set_ready(false);
     let _ = channel
         .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
         .await;
-    let in_flight = tasks.len();
-    if in_flight > 0 {
-        tracing::info!(in_flight, "finishing jobs in flight");
-    }
-    while tasks.join_next().await.is_some() {}
+    drain(&mut tasks, &stop, deps.settings.shutdown.timeout).await;
     let _ = connection.close(200, "worker stopping".into()).await;
     deps.metrics.amqp_connected.set(0);
     result
+}
+
+/// How a stopping worker tells its jobs: `draining` at shutdown (jobs
+/// waiting for the rate limiter go back at once), `deadline` when the
+/// shutdown timeout has passed (no SES request starts any more).
+#[derive(Default)]
+pub struct Stop {
+    pub draining: CancellationToken,
+    pub deadline: CancellationToken,
+}
+
+/// What the consume loop hands to every job.
+struct Jobs<'a> {
+    deps: &'a Arc<Deps>,
+    publisher: &'a Publisher,
+    channel: &'a lapin::Channel,
+    stop: &'a Arc<Stop>,
+}
+
+impl Jobs<'_> {
+    /// Takes deliveries up to the prefetch and the in-flight bytes budget
+    /// until shutdown or a connection failure lapin cannot recover.
+    async fn consume(
+        &self,
+        mut consumer: lapin::Consumer,
+        tasks: &mut JoinSet<()>,
+        mut shutdown: Pin<&mut impl Future<Output = ()>>,
+    ) -> anyhow::Result<()> {
+        let amqp = &self.deps.settings.amqp;
+        let permits = Arc::new(Semaphore::new(usize::from(amqp.prefetch)));
+        let budget = Arc::new(Semaphore::new(budget_units(
+            self.deps.settings.limits.max_in_flight_bytes.as_u64(),
+        )));
+        loop {
+            tokio::select! {
+                _ = shutdown.as_mut() => return Ok(()),
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Err(e) = joined {
+                        tracing::error!(error = %e, "a job task failed; the broker will deliver the job again");
+                    }
+                }
+                next = consumer.next() => match next {
+                    Some(Ok(delivery)) => {
+                        let permit = permits.clone().acquire_owned().await.expect("never closed");
+                        let units = job_units(delivery.data.len(), self.deps.settings.limits.max_in_flight_bytes.as_u64());
+                        let bytes = tokio::select! {
+                            bytes = budget.clone().acquire_many_owned(units) => bytes.expect("never closed"),
+                            _ = shutdown.as_mut() => {
+                                settle::requeue(&delivery).await;
+                                return Ok(());
+                            }
+                        };
+                        let job = handle(self.deps.clone(), self.publisher.clone(), self.channel.clone(), self.stop.clone(), delivery);
+                        tasks.spawn(async move {
+                            job.await;
+                            drop((permit, bytes));
+                        });
+                    }
+                    // Readiness and the connection metrics follow the connection
+                    // in `watch_connection`; here the consumer only waits for it.
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "consumer interrupted; waiting for the connection to recover");
+                        if let Err(e) = self.channel.wait_for_recovery(e).await {
+                            return Err(anyhow::Error::from(e).context("connection not recoverable"));
+                        }
+                    }
+                    None => return Err(anyhow::anyhow!("the broker cancelled the consumer")),
+                },
+            }
+        }
+    }
+}
+
+/// The in-flight bytes budget counts KiB, so that it fits a semaphore.
+fn budget_units(max_bytes: u64) -> usize {
+    usize::try_from((max_bytes / 1024).clamp(1, u64::from(u32::MAX))).unwrap_or(u32::MAX as usize)
+}
+
+/// A job's share of the budget: its size, at least 1 KiB, at most the whole
+/// budget (a job larger than the budget runs alone).
+fn job_units(len: usize, max_bytes: u64) -> u32 {
+    let units = (len as u64)
+        .div_ceil(1024)
+        .clamp(1, budget_units(max_bytes) as u64);
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+/// Lets the jobs in flight finish within `timeout`: jobs waiting for the
+/// rate limiter go back at once, and past the timeout no SES request starts
+/// and jobs not yet sent go back to the queue. Requests already running end
+/// within their attempt timeout.
+async fn drain(tasks: &mut JoinSet<()>, stop: &Stop, timeout: Duration) {
+    stop.draining.cancel();
+    let in_flight = tasks.len();
+    if in_flight == 0 {
+        return;
+    }
+    tracing::info!(in_flight, ?timeout, "finishing jobs in flight");
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(timeout, all).await.is_ok() {
+        return;
+    }
+    stop.deadline.cancel();
+    tracing::warn!(
+        left = tasks.len(),
+        "shutdown timeout: returning the jobs not yet sent to the queue"
+    );
+    while tasks.join_next().await.is_some() {}
 }
 
 /// Follows the connection while lapin recovers it: not ready while it is
@@ -186,8 +285,8 @@ async fn handle(
     deps: Arc<Deps>,
     publisher: Publisher,
     channel: lapin::Channel,
+    stop: Arc<Stop>,
     delivery: Delivery,
-    _permit: OwnedSemaphorePermit,
 ) {
     let started = Instant::now();
     let metrics = &deps.metrics;
@@ -203,10 +302,11 @@ async fn handle(
         attempt = history.attempts.saturating_add(1),
     );
     async {
-        let settleable = || channel.status().connected();
+        let settleable = || channel.status().connected() && !stop.deadline.is_cancelled();
         let ctx = Context {
             history,
             settleable: &settleable,
+            stopping: &stop.draining,
         };
         let processing = AssertUnwindSafe(pipeline::process(&deps, &delivery.data, ctx));
         let processed = match processing.catch_unwind().await {

@@ -64,9 +64,13 @@ impl Deps {
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub history: History,
-    /// Whether the delivery can still be acknowledged. A job whose channel has
-    /// closed is not sent: the broker will deliver it again.
+    /// Whether the delivery can still be acknowledged and an SES request may
+    /// start. A job whose channel has closed, or whose worker is past its
+    /// shutdown deadline, is not sent: the broker will deliver it again.
     pub settleable: &'a (dyn Fn() -> bool + Send + Sync),
+    /// Cancelled when the worker starts to stop: a job still waiting for the
+    /// rate limiter goes back to the queue at once.
+    pub stopping: &'a tokio_util::sync::CancellationToken,
 }
 
 /// An outcome and the configured route it went through, if any: metrics take
@@ -230,6 +234,9 @@ async fn deliver(
     }
     let policy = &deps.settings.retry;
     let report = send::send_with_retries(client, route, &deps.metrics, policy, request, ctx).await;
+    if report.returned {
+        return Outcome::Returned("the worker is stopping; the job had not been sent");
+    }
     let attempts = ctx.history.attempts.saturating_add(report.attempts);
     let error = match report.result {
         Ok(accepted) => {

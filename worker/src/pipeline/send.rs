@@ -1,7 +1,7 @@
 //! Sending through SES with the in-process part of the retry policy: quick
 //! jittered exponential retries (backon), every request counted as an attempt.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Instant;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -20,6 +20,9 @@ pub struct SendReport {
     pub result: Result<Option<String>, SendError>,
     /// SES requests made in this delivery.
     pub attempts: u32,
+    /// The worker began to stop while the job waited for the rate limiter:
+    /// nothing was sent by that wait, the job goes back to the queue.
+    pub returned: bool,
 }
 
 /// Sends `request`, retrying transient failures in process while the policy
@@ -34,10 +37,25 @@ pub async fn send_with_retries(
 ) -> SendReport {
     let quick_retries = policy::quick_retries(policy, ctx.history);
     let made = AtomicU32::new(0);
+    let returned = AtomicBool::new(false);
     let attempt = || async {
         if let Some(limiter) = &route.limiter {
-            let waited = limiter.acquire(request.recipient_count()).await;
+            let waited = tokio::select! {
+                waited = limiter.acquire(request.recipient_count()) => waited,
+                _ = ctx.stopping.cancelled() => {
+                    returned.store(true, Ordering::Relaxed);
+                    return Err(SendError::new(Retry::Permanent, "Stopping", "the worker is stopping"));
+                }
+            };
             metrics.rate_limit_wait.observe(waited.as_secs_f64());
+        }
+        if !(ctx.settleable)() {
+            returned.store(true, Ordering::Relaxed);
+            return Err(SendError::new(
+                Retry::Permanent,
+                "Stopping",
+                "the delivery can no longer be settled",
+            ));
         }
         made.fetch_add(1, Ordering::Relaxed);
         let start = Instant::now();
@@ -72,6 +90,7 @@ pub async fn send_with_retries(
     SendReport {
         result,
         attempts: made.load(Ordering::Relaxed),
+        returned: returned.load(Ordering::Relaxed),
     }
 }
 

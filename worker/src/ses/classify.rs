@@ -63,6 +63,17 @@ pub fn classify(code: Option<&str>, status: Option<u16>) -> Retry {
     }
 }
 
+/// Whether SES answered 2xx although the SDK could not read the answer: an
+/// acceptance all the same, since SES has the email.
+pub fn answered_2xx<E, R: HasStatus>(err: &SdkError<E, R>) -> bool {
+    let status = match err {
+        SdkError::ServiceError(service) => service.raw().status_code(),
+        SdkError::ResponseError(response) => response.raw().status_code(),
+        _ => return false,
+    };
+    (200..300).contains(&status)
+}
+
 /// Turns any SDK error into a [`SendError`].
 pub fn from_sdk<E, R>(err: SdkError<E, R>) -> SendError
 where

@@ -9,7 +9,6 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_sesv2::config::retry::RetryConfig;
 use aws_sdk_sesv2::config::{Region, StalledStreamProtectionConfig};
-use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{
     Destination, EmailContent, ListManagementOptions, MessageTag, RawMessage,
@@ -115,7 +114,7 @@ impl SesClient {
                 .message_id()
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned)),
-            Err(SdkError::ResponseError(r)) if r.raw().status().is_success() => Ok(None),
+            Err(e) if classify::answered_2xx(&e) => Ok(None),
             Err(e) => Err(classify::from_sdk(e)),
         }
     }

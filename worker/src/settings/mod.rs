@@ -33,6 +33,8 @@ pub struct Settings {
     pub retry: RetrySettings,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub shutdown: ShutdownSettings,
     /// Channels by name, each with its environments.
     #[serde(default)]
     pub channels: BTreeMap<String, ChannelSettings>,
@@ -51,6 +53,9 @@ pub struct AmqpSettings {
     pub retry_queue_prefix: String,
     pub dead_letter_exchange: String,
     pub dead_queue: String,
+    /// Also bound to the dead-letter exchange: workers publish
+    /// `message.undelivered` for letters the broker dead-lettered itself.
+    pub dead_events_queue: String,
     pub events_exchange: String,
     /// Deliveries of one job before the broker dead-letters it as poison.
     pub delivery_limit: u32,
@@ -68,6 +73,7 @@ impl Default for AmqpSettings {
             retry_queue_prefix: t::RETRY_QUEUE_PREFIX.into(),
             dead_letter_exchange: t::DEAD_LETTER_EXCHANGE.into(),
             dead_queue: t::DEAD_QUEUE.into(),
+            dead_events_queue: t::DEAD_EVENTS_QUEUE.into(),
             events_exchange: t::EVENTS_EXCHANGE.into(),
             delivery_limit: 20,
         }
@@ -84,6 +90,7 @@ impl AmqpSettings {
             &mut self.retry_queue_prefix,
             &mut self.dead_letter_exchange,
             &mut self.dead_queue,
+            &mut self.dead_events_queue,
             &mut self.events_exchange,
         ] {
             *name = format!("{prefix}{name}");
@@ -152,9 +159,9 @@ impl Default for RetrySettings {
 pub struct InProcessRetry {
     /// Extra SES requests after the first one, on a job's first delivery.
     pub attempts: u32,
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub min_delay: Duration,
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub max_delay: Duration,
 }
 
@@ -174,11 +181,41 @@ impl Default for InProcessRetry {
 pub struct Limits {
     pub max_job_bytes: usize,
     /// Per SES request; past it the request counts as a retryable timeout.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub ses_timeout: Duration,
     /// Workers sharing each SES send rate: each paces to `max_send_rate /
     /// workers` (the rate is the account's, the limiter is per process).
     pub workers: u32,
+    /// Bytes of job bodies processed at once; a job that would go past it
+    /// waits before processing (`"128MiB"`, or a number of bytes).
+    pub max_in_flight_bytes: bytesize::ByteSize,
+}
+
+impl Limits {
+    /// The timeout of one SES request: `ses_timeout`, but never longer than
+    /// the shutdown timeout, so that a request started just before the
+    /// shutdown deadline still ends within the pod's grace period.
+    pub fn ses_attempt_timeout(&self, shutdown: &ShutdownSettings) -> Duration {
+        self.ses_timeout.min(shutdown.timeout)
+    }
+}
+
+/// Stopping within the pod's grace period.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownSettings {
+    /// From SIGTERM, how long jobs in flight may take; then jobs not yet sent
+    /// go back to the queue and no SES request starts.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for ShutdownSettings {
+    fn default() -> Self {
+        ShutdownSettings {
+            timeout: Duration::from_secs(25),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -187,6 +224,7 @@ impl Default for Limits {
             max_job_bytes: herald_shared::job::DEFAULT_MAX_JOB_BYTES,
             ses_timeout: Duration::from_secs(30),
             workers: 1,
+            max_in_flight_bytes: bytesize::ByteSize::mib(128),
         }
     }
 }
@@ -345,25 +383,16 @@ pub fn default_config_path() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-mod humantime_serde_compat {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
-    }
-}
-
 mod humantime_list {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|t| humantime::parse_duration(t).map_err(serde::de::Error::custom))
-            .collect()
+        let tiers = Vec::<humantime_serde::Serde<Duration>>::deserialize(d)?;
+        Ok(tiers
+            .into_iter()
+            .map(humantime_serde::Serde::into_inner)
+            .collect())
     }
 }
 
