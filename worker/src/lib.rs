@@ -8,6 +8,7 @@
 pub mod amqp;
 pub mod cli;
 pub mod clock;
+pub mod dead_letter_depth;
 pub mod dlq;
 pub mod http;
 pub mod logging;

@@ -35,6 +35,12 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
+/// Labels of per-environment counters; the environment comes from configuration.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EnvironmentLabels {
+    pub environment: String,
+}
+
 /// The worker's metrics and the registry that exposes them.
 pub struct Metrics {
     pub registry: Registry,
@@ -50,6 +56,12 @@ pub struct Metrics {
     pub rate_limit_wait: Histogram,
     pub amqp_connected: Gauge,
     pub amqp_reconnects: Counter,
+    /// Depth of the dead-letter queue, polled ([`crate::dead_letter_depth`]):
+    /// letters waiting for a decision, whichever worker or broker put them there.
+    pub dead_letters: Gauge,
+    /// SES requests that failed because the environment's credentials did
+    /// (expired role, revoked key, none found): no retry can fix those.
+    pub credential_failures: Family<EnvironmentLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -62,6 +74,24 @@ impl Default for Metrics {
 /// requests take seconds.
 fn latency_buckets() -> impl Iterator<Item = f64> {
     exponential_buckets(0.001, 2.0, 16)
+}
+
+/// The metrics that alerts watch beyond the job counters: the dead-letter
+/// queue's depth and credential failures.
+fn register_operator_metrics(r: &mut Registry) -> (Gauge, Family<EnvironmentLabels, Counter>) {
+    let dead_letters = Gauge::default();
+    let credential_failures = Family::<EnvironmentLabels, Counter>::default();
+    r.register(
+        "herald_dead_letters",
+        "Messages in the dead-letter queue",
+        dead_letters.clone(),
+    );
+    r.register(
+        "herald_credential_failures",
+        "SES requests that failed on the environment's credentials",
+        credential_failures.clone(),
+    );
+    (dead_letters, credential_failures)
 }
 
 impl Metrics {
@@ -136,6 +166,7 @@ impl Metrics {
             "Reconnections to RabbitMQ",
             amqp_reconnects.clone(),
         );
+        let (dead_letters, credential_failures) = register_operator_metrics(r);
         r.register_collector(Box::new(crate::process_metrics::ProcessCollector));
         Metrics {
             registry,
@@ -151,6 +182,8 @@ impl Metrics {
             rate_limit_wait,
             amqp_connected,
             amqp_reconnects,
+            dead_letters,
+            credential_failures,
         }
     }
 
@@ -184,6 +217,15 @@ impl Metrics {
             .inc();
         self.ses_request_duration.observe(seconds);
     }
+
+    /// Counts one SES request that failed on `environment`'s credentials.
+    pub fn credential_failure(&self, environment: &str) {
+        self.credential_failures
+            .get_or_create(&EnvironmentLabels {
+                environment: environment.to_owned(),
+            })
+            .inc();
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +247,7 @@ mod tests {
                 reason: "fatal_error".into(),
             })
             .inc();
+        metrics.credential_failure("prod");
         let text = metrics.encode();
         for name in [
             "herald_jobs_received_total",
@@ -219,6 +262,8 @@ mod tests {
             "herald_rate_limit_wait_seconds_count",
             "herald_amqp_connected",
             "herald_amqp_reconnects_total",
+            "herald_dead_letters 0",
+            "herald_credential_failures_total{environment=\"prod\"} 1",
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
             "process_open_fds",
