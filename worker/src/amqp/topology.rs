@@ -213,9 +213,10 @@ fn inequivalent(error: lapin::Error, queue: &Queue, settings: &AmqpSettings) -> 
 fn advice(argument: &str, queue: &str, settings: &AmqpSettings) -> String {
     let pattern = format!("^{}$", queue.replace('.', "\\."));
     let recreate = format!(
-        "To change it for good, stop the workers, let the queue drain, then \
-         `rabbitmqctl delete_queue --if-empty '{queue}'` and start them again: \
-         they declare it with the new value."
+        "To change it for good, pause the producers, let the workers empty the \
+         queue and stop them, then `rabbitmqctl delete_queue --if-empty '{queue}'` \
+         and start them again: they declare it with the new value (README: \
+         Changing the delivery limit and the retry delays)."
     );
     match argument {
         "x-delivery-limit" => format!(
