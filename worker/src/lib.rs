@@ -10,6 +10,7 @@ pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod consumer;
+pub mod dead_letter_depth;
 pub mod dlq;
 pub mod http;
 pub mod logging;

@@ -35,6 +35,12 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
+/// Labels of per-environment counters; the environment comes from configuration.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EnvironmentLabels {
+    pub environment: String,
+}
+
 /// The worker's metrics and the registry that exposes them.
 pub struct Metrics {
     pub registry: Registry,
@@ -51,6 +57,12 @@ pub struct Metrics {
     pub rate_limit_wait: Histogram,
     pub amqp_connected: Gauge,
     pub amqp_reconnects: Counter,
+    /// Depth of the dead-letter queue, polled ([`crate::dead_letter_depth`]):
+    /// letters waiting for a decision, whichever worker or broker put them there.
+    pub dead_letters: Gauge,
+    /// SES requests that failed because the environment's credentials did
+    /// (expired role, revoked key, none found): no retry can fix those.
+    pub credential_failures: Family<EnvironmentLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -137,6 +149,16 @@ impl Metrics {
             ),
             amqp_connected: add(r, "herald_amqp_connected", "1 while connected to RabbitMQ"),
             amqp_reconnects: add(r, "herald_amqp_reconnects", "Reconnections to RabbitMQ"),
+            dead_letters: add(
+                r,
+                "herald_dead_letters",
+                "Messages in the dead-letter queue",
+            ),
+            credential_failures: add(
+                r,
+                "herald_credential_failures",
+                "SES requests that failed on the environment's credentials",
+            ),
             registry: Registry::default(),
         };
         registry.register_collector(Box::new(crate::process_metrics::ProcessCollector));
@@ -176,6 +198,15 @@ impl Metrics {
             .inc();
         self.ses_request_duration.observe(seconds);
     }
+
+    /// Counts one SES request that failed on `environment`'s credentials.
+    pub fn credential_failure(&self, environment: &str) {
+        self.credential_failures
+            .get_or_create(&EnvironmentLabels {
+                environment: environment.to_owned(),
+            })
+            .inc();
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +228,7 @@ mod tests {
                 reason: "fatal_error".into(),
             })
             .inc();
+        metrics.credential_failure("prod");
         let text = metrics.encode();
         for name in [
             "herald_jobs_received_total",
@@ -211,6 +243,8 @@ mod tests {
             "herald_rate_limit_wait_seconds_count",
             "herald_amqp_connected",
             "herald_amqp_reconnects_total",
+            "herald_dead_letters 0",
+            "herald_credential_failures_total{environment=\"prod\"} 1",
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
             "process_open_fds",

@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod dlq;
 pub mod setup;
+mod topology;
 
 use std::path::PathBuf;
 
@@ -135,6 +136,12 @@ impl From<FilterArgs> for crate::dlq::Filter {
 pub enum TopologyAction {
     /// Declare every exchange and queue (idempotent).
     Declare,
+    /// Print the topology as RabbitMQ definitions JSON (`rabbitmqctl import_definitions`).
+    Export {
+        /// The virtual host the definitions name.
+        #[arg(long, default_value = "/")]
+        vhost: String,
+    },
 }
 
 impl Command {
@@ -186,6 +193,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Topology {
             action: TopologyAction::Declare,
         } => commands::declare(config).await,
+        Command::Topology {
+            action: TopologyAction::Export { vhost },
+        } => topology::export(config, &vhost),
         Command::Dlq { action } => match action {
             DlqAction::List { limit, json } => dlq::list(config, limit, json).await,
             DlqAction::Replay {
