@@ -79,12 +79,13 @@ fn the_export_follows_the_configuration_names_tiers_and_delivery_limit() {
         [
             "acme.jobs",
             "herald.dead",
+            "herald.dead.events",
             "herald.retry.30s",
             "herald.retry.2h"
         ]
     );
     assert_eq!(queues[0]["arguments"]["x-delivery-limit"], 7);
-    assert_eq!(queues[3]["arguments"]["x-message-ttl"], 7_200_000);
+    assert_eq!(queues[4]["arguments"]["x-message-ttl"], 7_200_000);
     assert_eq!(definitions["bindings"][0]["destination"], "acme.jobs");
     assert!(queues.iter().all(|q| q["vhost"] == "acme"));
     assert_eq!(

@@ -126,6 +126,12 @@ async fn session(
             }
         })
     };
+    let depth = tokio::spawn(crate::dead_letter_depth::poll(
+        connection.create_channel().await?,
+        amqp.dead_queue.clone(),
+        deps.metrics.clone(),
+        Duration::from_secs(15),
+    ));
     let stop = Arc::new(Stop::default());
     let mut tasks = JoinSet::new();
     let jobs = Jobs {
@@ -137,6 +143,7 @@ async fn session(
     let result = jobs.consume(consumer, &mut tasks, shutdown.as_mut()).await;
     watcher.abort();
     dead_events.abort();
+    depth.abort();
     health.set_ready(false);
     let _ = channel
         .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
