@@ -21,9 +21,12 @@ mod locales;
 pub mod numbers;
 pub mod text;
 pub mod translate;
+pub mod translations;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod translation_tests;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,7 +34,7 @@ use std::sync::Arc;
 use liquid_core::parser::{FilterArguments, FilterReflection, ParameterReflection, ParseFilter};
 use liquid_core::{Error, Filter, Result};
 
-pub use translate::{TranslationError, Translations, EXAMPLE_TRANSLATIONS};
+pub use translations::{TranslationError, Translations, EXAMPLE_TRANSLATIONS};
 
 /// What the helpers need when templates are parsed: the translations of
 /// `<templates.dir>/translations/` and the locale to fall back to.
