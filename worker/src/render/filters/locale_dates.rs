@@ -12,6 +12,9 @@
 //! written with; a last argument (Herald's own) converts it to an IANA zone
 //! first: `{{ timestamp | format_date_in_locale: "en-GB", "long", "Europe/London" }}`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use icu_datetime::fieldsets::builder::{DateFields, FieldSetBuilder, ZoneStyle};
 use icu_datetime::fieldsets::enums::CompositeFieldSet;
 use icu_datetime::options::{Length, TimePrecision};
@@ -25,10 +28,10 @@ use liquid_core::{
 
 use super::dates::{parse_input, time_zone};
 use super::filter_error;
-use super::locales::parse_locale;
+use super::locales::{cached, parse_locale, CacheMap};
 
 /// One of CLDR's four date or time styles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Style {
     Short,
     Medium,
@@ -79,11 +82,27 @@ fn field_set(filter: &str, date: Style, time: Option<Style>) -> Result<Composite
         .map_err(|e| filter_error(filter, format!("{e:?}")))
 }
 
-/// `zoned` formatted in `locale` with `fields`.
-fn format(filter: &str, zoned: &Zoned, locale: &str, fields: CompositeFieldSet) -> Result<Value> {
-    let locale = parse_locale(filter, locale)?;
-    let formatter = DateTimeFormatter::try_new((&locale).into(), fields)
-        .map_err(|e| filter_error(filter, e))?;
+type FormatterKey = (String, Style, Option<Style>);
+
+thread_local! {
+    static FORMATTERS: CacheMap<FormatterKey, DateTimeFormatter<CompositeFieldSet>> =
+        RefCell::new(HashMap::new());
+}
+
+/// `zoned` formatted in `locale` with a date style and maybe a time style.
+fn format(
+    filter: &str,
+    zoned: &Zoned,
+    locale: &str,
+    date: Style,
+    time: Option<Style>,
+) -> Result<Value> {
+    let key = (locale.to_owned(), date, time);
+    let formatter = cached(&FORMATTERS, key, || {
+        let locale = parse_locale(filter, locale)?;
+        DateTimeFormatter::try_new((&locale).into(), field_set(filter, date, time)?)
+            .map_err(|e| filter_error(filter, e))
+    })?;
     Ok(Value::scalar(formatter.format(zoned).to_string()))
 }
 
@@ -144,7 +163,7 @@ impl Filter for FormatDateInLocaleFilter {
         let Some(zoned) = input_in_zone(NAME, input, args.time_zone.as_ref())? else {
             return Ok(input.to_value());
         };
-        format(NAME, &zoned, &args.locale, field_set(NAME, date, None)?)
+        format(NAME, &zoned, &args.locale, date, None)
     }
 }
 
@@ -196,11 +215,6 @@ impl Filter for FormatDatetimeInLocaleFilter {
         let Some(zoned) = input_in_zone(NAME, input, args.time_zone.as_ref())? else {
             return Ok(input.to_value());
         };
-        format(
-            NAME,
-            &zoned,
-            &args.locale,
-            field_set(NAME, date, Some(time))?,
-        )
+        format(NAME, &zoned, &args.locale, date, Some(time))
     }
 }

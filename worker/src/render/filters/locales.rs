@@ -2,6 +2,12 @@
 //! turned into ICU4X locales, translation lookup chains and plural
 //! categories.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::rc::Rc;
+use std::thread::LocalKey;
+
 use icu_locale_core::Locale;
 use icu_plurals::{PluralCategory, PluralOperands, PluralRules};
 use liquid_core::Result;
@@ -57,4 +63,38 @@ pub fn plural_category(locale: &str, count: f64) -> &'static str {
         PluralCategory::Many => "many",
         PluralCategory::Other => "other",
     }
+}
+
+/// Formatters kept per thread: at most this many, then the cache starts over
+/// (locales come from job data, so the set of keys is not bounded).
+const CACHE_LIMIT: usize = 64;
+
+/// A per-thread cache of ICU4X formatters, whose construction costs more
+/// than the formatting itself.
+pub type Cache<K, V> = LocalKey<CacheMap<K, V>>;
+
+/// What a [`Cache`] holds.
+pub type CacheMap<K, V> = RefCell<HashMap<K, Rc<V>>>;
+
+/// The value cached under `key`, made by `make` the first time.
+pub fn cached<K, V>(
+    cache: &'static Cache<K, V>,
+    key: K,
+    make: impl FnOnce() -> Result<V>,
+) -> Result<Rc<V>>
+where
+    K: Eq + Hash,
+{
+    if let Some(value) = cache.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(value);
+    }
+    let value = Rc::new(make()?);
+    cache.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(key, value.clone());
+    });
+    Ok(value)
 }

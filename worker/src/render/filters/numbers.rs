@@ -5,6 +5,10 @@
 //! As in the original, the locale defaults to `en` and the currency to
 //! `USD`: `{{ 10 | currency }}` is `$10.00`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use fixed_decimal::{Sign, SignedRoundingMode, UnsignedRoundingMode};
 use icu_decimal::input::Decimal;
 use icu_decimal::DecimalFormatter;
@@ -16,12 +20,27 @@ use liquid_core::{
 };
 
 use super::filter_error;
-use super::locales::parse_locale;
+use super::locales::{cached, parse_locale, CacheMap};
 
 /// The locale when a template names none.
 const DEFAULT_LOCALE: &str = "en";
 /// The currency when a template names none.
 const DEFAULT_CURRENCY: &str = "USD";
+
+thread_local! {
+    static DECIMALS: CacheMap<String, DecimalFormatter> = RefCell::new(HashMap::new());
+    static CURRENCIES: CacheMap<(String, String), CurrencyFormatter<DecimalFormatter>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The decimal formatter of the locale `name`.
+fn decimal_formatter(filter: &str, name: &str) -> Result<Rc<DecimalFormatter>> {
+    cached(&DECIMALS, name.to_owned(), || {
+        let locale = parse_locale(filter, name)?;
+        DecimalFormatter::try_new((&locale).into(), Default::default())
+            .map_err(|e| filter_error(filter, e))
+    })
+}
 
 /// The input as an exact decimal: integers, floats and numeric strings.
 pub fn to_decimal(filter: &str, input: &dyn ValueView) -> Result<Decimal> {
@@ -70,12 +89,10 @@ impl Filter for FormatNumberFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
         let name = args.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
-        let locale = parse_locale("format_number", name)?;
+        let formatter = decimal_formatter("format_number", name)?;
         let mut value = to_decimal("format_number", input)?;
         value.round(-3);
         value.trim_end();
-        let formatter = DecimalFormatter::try_new((&locale).into(), Default::default())
-            .map_err(|e| filter_error("format_number", e))?;
         Ok(Value::scalar(formatter.format(&value).to_string()))
     }
 }
@@ -155,9 +172,7 @@ impl Filter for RoundedCurrencyFilter {
 /// a whole amount drops them (`£11`). The number as the locale writes it
 /// with zero decimals is swapped for the same number without them.
 fn without_fraction(formatted: String, whole: &Decimal, locale: Option<&str>) -> Result<Value> {
-    let locale = parse_locale("rounded_currency", locale.unwrap_or(DEFAULT_LOCALE))?;
-    let formatter = DecimalFormatter::try_new((&locale).into(), Default::default())
-        .map_err(|e| filter_error("rounded_currency", e))?;
+    let formatter = decimal_formatter("rounded_currency", locale.unwrap_or(DEFAULT_LOCALE))?;
     let unsigned = Decimal::new(Sign::None, whole.absolute.clone());
     let bare = formatter.format(&unsigned).to_string();
     for digits in [2, 3, 1] {
@@ -177,13 +192,16 @@ fn format_currency(
     currency: Option<&str>,
     locale: Option<&str>,
 ) -> Result<String> {
-    let locale = parse_locale(filter, locale.unwrap_or(DEFAULT_LOCALE))?;
+    let name = locale.unwrap_or(DEFAULT_LOCALE);
     let code = currency.unwrap_or(DEFAULT_CURRENCY).trim();
-    let currency = CurrencyType::try_from_str(code)
-        .map_err(|_| filter_error(filter, format!("{code:?} is not an ISO 4217 currency code")))?;
-    let formatter =
+    let formatter = cached(&CURRENCIES, (name.to_owned(), code.to_owned()), || {
+        let locale = parse_locale(filter, name)?;
+        let currency = CurrencyType::try_from_str(code).map_err(|_| {
+            filter_error(filter, format!("{code:?} is not an ISO 4217 currency code"))
+        })?;
         CurrencyFormatter::try_new_symbol((&locale).into(), currency, Default::default())
-            .map_err(|e| filter_error(filter, e))?;
+            .map_err(|e| filter_error(filter, e))
+    })?;
     let text = formatter.format_fixed_decimal(amount).to_string();
     Ok(text)
 }

@@ -454,3 +454,30 @@ fn the_data_loading_filters_fail_when_the_template_is_parsed() {
     }
     assert_eq!(unsupported_filter("upcase"), None);
 }
+
+thread_local! {
+    static COUNTED: std::cell::RefCell<std::collections::HashMap<u32, std::rc::Rc<u32>>> =
+        Default::default();
+}
+
+#[test]
+fn formatters_are_made_once_per_key_and_the_cache_stays_bounded() {
+    use super::locales::cached;
+    let mut made = 0;
+    for _ in 0..3 {
+        let value = cached(&COUNTED, 7, || {
+            made += 1;
+            Ok(70)
+        });
+        assert_eq!(*value.unwrap(), 70);
+    }
+    assert_eq!(made, 1);
+    for key in 0..200 {
+        cached(&COUNTED, key, || Ok(key)).unwrap();
+    }
+    let size = COUNTED.with(|c| c.borrow().len());
+    assert!(size <= 64, "{size} formatters kept");
+    let failed = cached(&COUNTED, 1000, || Err(liquid_core::Error::with_msg("no")));
+    assert!(failed.is_err());
+    assert!(COUNTED.with(|c| !c.borrow().contains_key(&1000)));
+}
