@@ -8,7 +8,11 @@
 //! - [`text`]: `pluralize`, `titlecase`, `from_markdown`;
 //! - [`data`]: `json`, `from_json`, `intersect`, `compare_versions`;
 //! - [`crypto`]: `md5`, `sha256`, `hmac_sha256`;
-//! - [`translate`]: the `t` filter and the `{% t %}` tag.
+//! - [`translations`]: `<templates.dir>/translations/<locale>.json`, loaded
+//!   once; [`translate`]: the `t` filter and the `{% t %}` tag over them.
+//!
+//! Locale formatters are cached per thread (`locales::cached`): building one
+//! costs more than using it.
 //!
 //! Everything is registered on a [`liquid::ParserBuilder`] by [`register`];
 //! what the filters need to know at parse time travels in a [`FilterContext`].
