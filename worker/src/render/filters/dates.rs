@@ -214,7 +214,8 @@ impl Filter for TimezoneFilter {
     }
 }
 
-/// ISO 8601 with the numeric offset, fractional seconds only when present.
+/// ISO 8601 with the numeric offset, to the second, as the original prints
+/// it (Herald's own `timestamp` carries nanoseconds that would show).
 pub fn iso8601(zoned: &Zoned) -> String {
-    strtime::format("%Y-%m-%dT%H:%M:%S%.f%:z", zoned).unwrap_or_else(|_| zoned.to_string())
+    strtime::format("%Y-%m-%dT%H:%M:%S%:z", zoned).unwrap_or_else(|_| zoned.to_string())
 }
