@@ -3,6 +3,7 @@
 
 pub mod attachments;
 mod context;
+pub mod filters;
 pub mod mime;
 pub mod templates;
 

@@ -1,0 +1,183 @@
+//! `json`, `from_json`, `intersect` and `compare_versions`: helpers over
+//! structured values.
+
+use std::cmp::Ordering;
+
+use liquid_core::{
+    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
+    ParseFilter, Result, Runtime, Value, ValueView,
+};
+
+use super::filter_error;
+
+/// `{{ recipient | json }}`: the value as JSON text.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "json",
+    description = "The input as a JSON string.",
+    parsed(JsonFilter)
+)]
+pub struct Json;
+
+#[derive(Debug, Default, Display_filter)]
+#[name = "json"]
+struct JsonFilter;
+
+impl Filter for JsonFilter {
+    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+        let text = serde_json::to_string(&input.to_value()).map_err(|e| filter_error("json", e))?;
+        Ok(Value::scalar(text))
+    }
+}
+
+/// `{% assign prefs = data.prefs_json | from_json %}`: JSON text parsed into
+/// a value that templates can index.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "from_json",
+    description = "Parses a JSON string into a value.",
+    parsed(FromJsonFilter)
+)]
+pub struct FromJson;
+
+#[derive(Debug, Default, Display_filter)]
+#[name = "from_json"]
+struct FromJsonFilter;
+
+impl Filter for FromJsonFilter {
+    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+        let text = input.to_kstr();
+        serde_json::from_str::<Value>(&text).map_err(|e| filter_error("from_json", e))
+    }
+}
+
+#[derive(Debug, FilterParameters)]
+struct IntersectArgs {
+    #[parameter(description = "The array to intersect with.")]
+    other: Expression,
+}
+
+/// `{{ recipient.roles | intersect: data.allowed_roles }}`: the elements of
+/// the input also in the argument, in the input's order, each once.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "intersect",
+    description = "The elements of the input array that are also in the argument array.",
+    parameters(IntersectArgs),
+    parsed(IntersectFilter)
+)]
+pub struct Intersect;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "intersect"]
+struct IntersectFilter {
+    #[parameters]
+    args: IntersectArgs,
+}
+
+impl Filter for IntersectFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let left = as_values(input, "input")?;
+        let right = as_values(args.other.as_view(), "argument")?;
+        let mut out: Vec<Value> = Vec::new();
+        for value in left {
+            if right.contains(&value) && !out.contains(&value) {
+                out.push(value);
+            }
+        }
+        Ok(Value::Array(out))
+    }
+}
+
+/// An array's elements; nil is the empty array, any other scalar a single
+/// element (as Liquid's array filters treat them).
+fn as_values(value: &dyn ValueView, what: &str) -> Result<Vec<Value>> {
+    if let Some(array) = value.as_array() {
+        return Ok(array.values().map(|v| v.to_value()).collect());
+    }
+    if value.is_nil() {
+        return Ok(Vec::new());
+    }
+    if value.as_object().is_some() {
+        return Err(filter_error(
+            "intersect",
+            format!("the {what} is not an array"),
+        ));
+    }
+    Ok(vec![value.to_value()])
+}
+
+#[derive(Debug, FilterParameters)]
+struct CompareVersionsArgs {
+    #[parameter(
+        description = "The version to compare with, or an operator (<, <=, ==, !=, >=, >).",
+        arg_type = "str"
+    )]
+    first: Expression,
+    #[parameter(description = "The version, after an operator.", arg_type = "str")]
+    second: Option<Expression>,
+}
+
+/// `{{ recipient.app_version | compare_versions: "2.1.0" }}` gives -1, 0
+/// or 1; `{{ recipient.app_version | compare_versions: ">=", "2.1.0" }}`
+/// gives true or false. Versions are semantic versions; a leading `v` and
+/// missing minor or patch numbers (`v2`, `2.1`) are accepted.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "compare_versions",
+    description = "Compares two semantic versions: -1, 0, 1, or true/false with an operator.",
+    parameters(CompareVersionsArgs),
+    parsed(CompareVersionsFilter)
+)]
+pub struct CompareVersions;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "compare_versions"]
+struct CompareVersionsFilter {
+    #[parameters]
+    args: CompareVersionsArgs,
+}
+
+impl Filter for CompareVersionsFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let left = parse_version(&input.to_kstr())?;
+        let Some(second) = args.second else {
+            let ordering = left.cmp(&parse_version(&args.first)?);
+            return Ok(Value::scalar(ordering as i64));
+        };
+        let ordering = left.cmp(&parse_version(&second)?);
+        let holds = match args.first.trim() {
+            "<" => ordering == Ordering::Less,
+            "<=" => ordering != Ordering::Greater,
+            "==" | "=" => ordering == Ordering::Equal,
+            "!=" => ordering != Ordering::Equal,
+            ">=" => ordering != Ordering::Less,
+            ">" => ordering == Ordering::Greater,
+            other => {
+                return Err(filter_error(
+                    "compare_versions",
+                    format!("unknown operator {other:?} (use <, <=, ==, !=, >= or >)"),
+                ))
+            }
+        };
+        Ok(Value::scalar(holds))
+    }
+}
+
+/// A semantic version, completed with zeros when minor or patch is missing.
+pub fn parse_version(text: &str) -> Result<semver::Version> {
+    let text = text.trim();
+    let bare = text.strip_prefix(['v', 'V']).unwrap_or(text);
+    let core_end = bare.find(['-', '+']).unwrap_or(bare.len());
+    let dots = bare[..core_end].matches('.').count();
+    let padding = ".0".repeat(2usize.saturating_sub(dots));
+    let full = format!("{}{padding}{}", &bare[..core_end], &bare[core_end..]);
+    semver::Version::parse(&full).map_err(|e| {
+        filter_error(
+            "compare_versions",
+            format!("{text:?} is not a version: {e}"),
+        )
+    })
+}

@@ -1,0 +1,207 @@
+//! `format_number`, `currency` and `rounded_currency`: numbers in a
+//! locale's own digits, separators and currency patterns (ICU4X with its
+//! CLDR data compiled in, so no data files ship beside the binary).
+//!
+//! As in the original, the locale defaults to `en` and the currency to
+//! `USD`: `{{ 10 | currency }}` is `$10.00`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use fixed_decimal::{Sign, SignedRoundingMode, UnsignedRoundingMode};
+use icu_decimal::input::Decimal;
+use icu_decimal::DecimalFormatter;
+use icu_experimental::dimension::currency::formatter::CurrencyFormatter;
+use icu_experimental::dimension::currency::CurrencyType;
+use liquid_core::{
+    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
+    ParseFilter, Result, Runtime, Value, ValueView,
+};
+
+use super::filter_error;
+use super::locales::{cached, parse_locale, CacheMap};
+
+/// The locale when a template names none.
+const DEFAULT_LOCALE: &str = "en";
+/// The currency when a template names none.
+const DEFAULT_CURRENCY: &str = "USD";
+
+thread_local! {
+    static DECIMALS: CacheMap<String, DecimalFormatter> = RefCell::new(HashMap::new());
+    static CURRENCIES: CacheMap<(String, String), CurrencyFormatter<DecimalFormatter>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The decimal formatter of the locale `name`.
+fn decimal_formatter(filter: &str, name: &str) -> Result<Rc<DecimalFormatter>> {
+    cached(&DECIMALS, name.to_owned(), || {
+        let locale = parse_locale(filter, name)?;
+        DecimalFormatter::try_new((&locale).into(), Default::default())
+            .map_err(|e| filter_error(filter, e))
+    })
+}
+
+/// The input as an exact decimal: integers, floats and numeric strings.
+pub fn to_decimal(filter: &str, input: &dyn ValueView) -> Result<Decimal> {
+    let not_a_number = || filter_error(filter, format!("{} is not a number", input.source()));
+    let scalar = input.as_scalar().ok_or_else(not_a_number)?;
+    if let Some(whole) = scalar.to_integer() {
+        return Ok(Decimal::from(whole));
+    }
+    let text = match scalar.to_float() {
+        Some(float) if scalar.type_name() == "fractional number" => {
+            if !float.is_finite() {
+                return Err(not_a_number());
+            }
+            float.to_string()
+        }
+        _ => scalar.into_cow_str().trim().to_owned(),
+    };
+    text.parse::<Decimal>().map_err(|_| not_a_number())
+}
+
+#[derive(Debug, FilterParameters)]
+struct FormatNumberArgs {
+    #[parameter(description = "The locale (default en).", arg_type = "str")]
+    locale: Option<Expression>,
+}
+
+/// `{{ 10000 | format_number: "en" }}` gives `10,000`; at most three
+/// decimals are shown, as CLDR's default pattern does.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "format_number",
+    description = "Formats a number with the locale's separators.",
+    parameters(FormatNumberArgs),
+    parsed(FormatNumberFilter)
+)]
+pub struct FormatNumber;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "format_number"]
+struct FormatNumberFilter {
+    #[parameters]
+    args: FormatNumberArgs,
+}
+
+impl Filter for FormatNumberFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let name = args.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
+        let formatter = decimal_formatter("format_number", name)?;
+        let mut value = to_decimal("format_number", input)?;
+        value.round(-3);
+        value.trim_end();
+        Ok(Value::scalar(formatter.format(&value).to_string()))
+    }
+}
+
+#[derive(Debug, FilterParameters)]
+struct CurrencyArgs {
+    #[parameter(
+        description = "The ISO 4217 currency code (default USD).",
+        arg_type = "str"
+    )]
+    currency: Option<Expression>,
+    #[parameter(description = "The locale (default en).", arg_type = "str")]
+    locale: Option<Expression>,
+}
+
+/// `{{ 10 | currency: "GBP", "en" }}` gives `£10.00`: the amount with the
+/// currency's decimals (none for JPY).
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "currency",
+    description = "Formats an amount in a currency (default USD) and locale (default en).",
+    parameters(CurrencyArgs),
+    parsed(CurrencyFilter)
+)]
+pub struct Currency;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "currency"]
+struct CurrencyFilter {
+    #[parameters]
+    args: CurrencyArgs,
+}
+
+impl Filter for CurrencyFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let mut amount = to_decimal("currency", input)?;
+        amount.pad_end(-2);
+        let currency = args.currency.as_deref();
+        format_currency("currency", &amount, currency, args.locale.as_deref()).map(Value::scalar)
+    }
+}
+
+/// `{{ 10.99 | rounded_currency: "GBP", "en" }}` gives `£11`: the amount
+/// rounded to a whole unit (halves away from zero).
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "rounded_currency",
+    description = "Formats an amount rounded to a whole unit in a currency and locale.",
+    parameters(CurrencyArgs),
+    parsed(RoundedCurrencyFilter)
+)]
+pub struct RoundedCurrency;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "rounded_currency"]
+struct RoundedCurrencyFilter {
+    #[parameters]
+    args: CurrencyArgs,
+}
+
+impl Filter for RoundedCurrencyFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let mut amount = to_decimal("rounded_currency", input)?;
+        let half_up = SignedRoundingMode::Unsigned(UnsignedRoundingMode::HalfExpand);
+        amount.round_with_mode(0, half_up);
+        amount.trim_end();
+        let currency = args.currency.as_deref();
+        let locale = args.locale.as_deref();
+        let formatted = format_currency("rounded_currency", &amount, currency, locale)?;
+        without_fraction(formatted, &amount, locale)
+    }
+}
+
+/// The currency formatter always shows the currency's decimals (`£11.00`);
+/// a whole amount drops them (`£11`). The number as the locale writes it
+/// with zero decimals is swapped for the same number without them.
+fn without_fraction(formatted: String, whole: &Decimal, locale: Option<&str>) -> Result<Value> {
+    let formatter = decimal_formatter("rounded_currency", locale.unwrap_or(DEFAULT_LOCALE))?;
+    let unsigned = Decimal::new(Sign::None, whole.absolute.clone());
+    let bare = formatter.format(&unsigned).to_string();
+    for digits in [2, 3, 1] {
+        let mut padded = unsigned.clone();
+        padded.pad_end(-digits);
+        let padded = formatter.format(&padded).to_string();
+        if formatted.contains(&padded) {
+            return Ok(Value::scalar(formatted.replacen(&padded, &bare, 1)));
+        }
+    }
+    Ok(Value::scalar(formatted))
+}
+
+fn format_currency(
+    filter: &str,
+    amount: &Decimal,
+    currency: Option<&str>,
+    locale: Option<&str>,
+) -> Result<String> {
+    let name = locale.unwrap_or(DEFAULT_LOCALE);
+    let code = currency.unwrap_or(DEFAULT_CURRENCY).trim();
+    let formatter = cached(&CURRENCIES, (name.to_owned(), code.to_owned()), || {
+        let locale = parse_locale(filter, name)?;
+        let currency = CurrencyType::try_from_str(code).map_err(|_| {
+            filter_error(filter, format!("{code:?} is not an ISO 4217 currency code"))
+        })?;
+        CurrencyFormatter::try_new_symbol((&locale).into(), currency, Default::default())
+            .map_err(|e| filter_error(filter, e))
+    })?;
+    let text = formatter.format_fixed_decimal(amount).to_string();
+    Ok(text)
+}

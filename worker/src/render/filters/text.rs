@@ -1,0 +1,119 @@
+//! `pluralize`, `titlecase` and `from_markdown`: the original's text helpers.
+
+use liquid_core::{
+    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
+    ParseFilter, Result, Runtime, Value, ValueView,
+};
+use pulldown_cmark::{html, Options, Parser};
+
+use super::filter_error;
+
+#[derive(Debug, FilterParameters)]
+struct PluralizeArgs {
+    #[parameter(description = "The word when the count is one.", arg_type = "str")]
+    singular: Expression,
+    #[parameter(description = "The word for any other count.", arg_type = "str")]
+    plural: Expression,
+}
+
+/// `{{ total_actors | pluralize: "user", "users" }}`: the first word when the
+/// count is one, the second otherwise.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "pluralize",
+    description = "The singular word when the input count is 1, else the plural word.",
+    parameters(PluralizeArgs),
+    parsed(PluralizeFilter)
+)]
+pub struct Pluralize;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "pluralize"]
+struct PluralizeFilter {
+    #[parameters]
+    args: PluralizeArgs,
+}
+
+impl Filter for PluralizeFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let count = input
+            .as_scalar()
+            .and_then(|s| s.to_float())
+            .ok_or_else(|| {
+                filter_error("pluralize", format!("{} is not a number", input.source()))
+            })?;
+        let word = if count == 1.0 {
+            args.singular
+        } else {
+            args.plural
+        };
+        Ok(Value::scalar(word.into_owned()))
+    }
+}
+
+/// `{{ "my project" | titlecase }}`: every word starting with a capital.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "titlecase",
+    description = "Capitalises the first letter of every word and lowercases the rest.",
+    parsed(TitlecaseFilter)
+)]
+pub struct Titlecase;
+
+#[derive(Debug, Default, Display_filter)]
+#[name = "titlecase"]
+struct TitlecaseFilter;
+
+impl Filter for TitlecaseFilter {
+    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+        Ok(Value::scalar(titlecase(&input.to_kstr())))
+    }
+}
+
+/// Title case over whitespace-separated words; the spacing is kept as is.
+pub fn titlecase(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at_word_start = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            out.push(c);
+            at_word_start = true;
+        } else if at_word_start {
+            out.extend(c.to_uppercase());
+            at_word_start = false;
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// `{{ data.body | from_markdown }}`: CommonMark (with tables, strikethrough
+/// and task lists) rendered to HTML.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "from_markdown",
+    description = "Renders Markdown to HTML.",
+    parsed(FromMarkdownFilter)
+)]
+pub struct FromMarkdown;
+
+#[derive(Debug, Default, Display_filter)]
+#[name = "from_markdown"]
+struct FromMarkdownFilter;
+
+impl Filter for FromMarkdownFilter {
+    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+        Ok(Value::scalar(markdown_to_html(&input.to_kstr())))
+    }
+}
+
+/// The HTML of `markdown`.
+pub fn markdown_to_html(markdown: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, Parser::new_ext(markdown, options));
+    out
+}

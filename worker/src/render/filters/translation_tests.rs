@@ -1,0 +1,184 @@
+//! The `t` filter and tag: lookups, fallbacks, interpolation, plurals and
+//! loading translation files.
+
+use serde_json::json;
+
+use super::tests::render_in;
+use super::{FilterContext, Translations, EXAMPLE_TRANSLATIONS};
+
+fn example_context(default_locale: &str) -> FilterContext {
+    FilterContext::new(
+        Translations::from_sources(EXAMPLE_TRANSLATIONS.iter().copied()).unwrap(),
+        default_locale,
+    )
+}
+
+#[test]
+fn translations_follow_the_recipient_locale_with_fallbacks() {
+    let ctx = example_context("en");
+    let cases: &[(serde_json::Value, &str, &str)] = &[
+        (
+            json!({ "recipient": { "locale": "fr" } }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Réinitialisez votre mot de passe",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr-CA" } }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Réinitialisez votre mot de passe",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr_FR" } }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Réinitialisez votre mot de passe",
+        ),
+        (
+            json!({ "recipient": { "locale": "pt-BR" } }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Reset your password",
+        ),
+        (
+            json!({ "recipient": {} }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Reset your password",
+        ),
+        (
+            json!({ "recipient": {}, "locale": "fr" }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Réinitialisez votre mot de passe",
+        ),
+        (
+            json!({ "recipient": { "locale": "en" }, "locale": "fr" }),
+            r#"{{ "password_reset.subject" | t }}"#,
+            "Reset your password",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr" } }),
+            r#"{{ "footer" | t }}"#,
+            "You receive this email because you have an account with us.",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr", "name": "Ada" } }),
+            r#"{{ "welcome.greeting" | t: name: recipient.name }}"#,
+            "Bonjour Ada,",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr", "name": "Ada" } }),
+            r#"{% t "welcome.greeting", name: recipient.name %}"#,
+            "Bonjour Ada,",
+        ),
+        (
+            json!({ "recipient": { "locale": "en" } }),
+            r#"{% t "welcome.invited" actor: "Grace", plan: "pro" %}"#,
+            "Grace invited you to the pro plan.",
+        ),
+        (
+            json!({ "recipient": { "locale": "en" } }),
+            r#"{{ "unread" | t: count: 0 }}"#,
+            "You have no unread messages.",
+        ),
+        (
+            json!({ "recipient": { "locale": "en" } }),
+            r#"{{ "unread" | t: count: 1 }}"#,
+            "You have one unread message.",
+        ),
+        (
+            json!({ "recipient": { "locale": "en" } }),
+            r#"{{ "unread" | t: count: 5 }}"#,
+            "You have 5 unread messages.",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr" } }),
+            r#"{{ "unread" | t: count: 1 }}"#,
+            "Vous avez 1 message non lu.",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr" } }),
+            r#"{{ "unread" | t: count: 2 }}"#,
+            "Vous avez 2 messages non lus.",
+        ),
+        (
+            json!({ "recipient": { "locale": "fr" } }),
+            r#"{{ "password_reset.subject" | t | upcase }}"#,
+            "RÉINITIALISEZ VOTRE MOT DE PASSE",
+        ),
+    ];
+    for (globals, source, expected) in cases {
+        let out =
+            render_in(&ctx, source, globals.clone()).unwrap_or_else(|e| panic!("{source}: {e}"));
+        assert_eq!(&out, expected, "{source} with {globals}");
+    }
+}
+
+#[test]
+fn the_default_locale_is_the_last_fallback() {
+    let ctx = example_context("fr");
+    let out = render_in(
+        &ctx,
+        r#"{{ "password_reset.subject" | t }}"#,
+        json!({ "recipient": { "locale": "de" } }),
+    );
+    assert_eq!(out.unwrap(), "Réinitialisez votre mot de passe");
+}
+
+#[test]
+fn a_missing_translation_is_an_error_naming_the_key_and_locales() {
+    let ctx = example_context("en");
+    let cases: &[(serde_json::Value, &str, &str)] = &[
+        (
+            json!({ "recipient": { "locale": "pt-BR" } }),
+            r#"{{ "nope.key" | t }}"#,
+            "no translation for \"nope.key\" (locales tried: pt-br, pt, en)",
+        ),
+        (
+            json!({ "recipient": {} }),
+            r#"{{ "welcome.greeting" | t }}"#,
+            "uses {{ name }}, which was not passed",
+        ),
+        (
+            json!({ "recipient": {} }),
+            r#"{{ "unread" | t }}"#,
+            "has plural forms; pass `count`",
+        ),
+        (
+            json!({ "recipient": {} }),
+            r#"{{ "welcome" | t: count: 2 }}"#,
+            "has no form for a count of 2",
+        ),
+        (
+            json!({ "recipient": {} }),
+            r#"{% t "nope" %}"#,
+            "no translation for \"nope\"",
+        ),
+    ];
+    for (globals, source, needle) in cases {
+        match render_in(&ctx, source, globals.clone()) {
+            Ok(out) => panic!("{source} rendered {out:?}"),
+            Err(e) => assert!(e.contains(needle), "{source}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn translations_load_from_the_templates_folder() {
+    let dir = std::env::temp_dir().join(format!("herald-translations-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("translations")).unwrap();
+    std::fs::write(
+        dir.join("translations/de.json"),
+        r#"{ "hi": "Hallo {{ name }}" }"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("translations/notes.txt"), "ignored").unwrap();
+    let ctx = FilterContext::load(&dir, "de").unwrap();
+    let out = render_in(&ctx, r#"{{ "hi" | t: name: "Ada" }}"#, json!({}));
+    std::fs::write(dir.join("translations/en.json"), "[1, 2]").unwrap();
+    let broken = FilterContext::load(&dir, "en").unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.unwrap(), "Hallo Ada");
+    assert!(
+        broken.contains("en.json") && broken.contains("not a JSON object"),
+        "{broken}"
+    );
+    let none = FilterContext::load(std::path::Path::new("/nonexistent-herald"), "en").unwrap();
+    assert_eq!(none.translations.locales().count(), 0);
+}
