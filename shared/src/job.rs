@@ -9,8 +9,11 @@ pub const MAX_ID_CHARS: usize = 255;
 /// Default limit on the size of one job's body (10 MiB).
 pub const DEFAULT_MAX_JOB_BYTES: usize = 10 * 1024 * 1024;
 
-/// One notification to send to one recipient.
+/// One notification to send to one recipient. A field it does not know is an
+/// error, so that a misspelled field (`overides`) fails the job instead of
+/// being ignored; `recipient`, `actor` and `data` stay open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Job {
     /// Message id, unique per notification; used for idempotency and correlation.
     pub id: String,
@@ -58,6 +61,7 @@ pub struct Recipient {
 
 /// Liquid sources given in the job itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InlineTemplate {
     /// Subject line template.
     pub subject: String,
@@ -70,7 +74,10 @@ pub struct InlineTemplate {
 }
 
 /// Per-job values that win over the environment's defaults. All are Liquid.
+/// An unknown key is an error: a misspelled `to` must not send to the
+/// original recipient.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Overrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
@@ -206,6 +213,24 @@ mod tests {
     fn an_oversized_body_is_refused_before_parsing() {
         let err = Job::parse(MINIMAL.as_bytes(), 10).unwrap_err();
         assert!(matches!(err, JobError::TooLarge { limit: 10, .. }));
+    }
+
+    #[test]
+    fn unknown_top_level_and_override_fields_are_named_errors() {
+        let typo = MINIMAL.replace("}}", r#"},"overides":{"to":"x@example.com"}}"#);
+        let err = Job::parse(typo.as_bytes(), DEFAULT_MAX_JOB_BYTES).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `overides`"),
+            "{err}"
+        );
+        let typo = MINIMAL.replace("}}", r#"},"overrides":{"too":"x@example.com"}}"#);
+        let err = Job::parse(typo.as_bytes(), DEFAULT_MAX_JOB_BYTES).unwrap_err();
+        assert!(err.to_string().contains("unknown field `too`"), "{err}");
+        let open = MINIMAL.replace(
+            r#"{"id":"u1"}"#,
+            r#"{"id":"u1","plan":"pro"},"actor":{"any":1},"data":{"free":{"form":true}}"#,
+        );
+        Job::parse(open.as_bytes(), DEFAULT_MAX_JOB_BYTES).unwrap();
     }
 
     #[test]

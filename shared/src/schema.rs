@@ -18,6 +18,18 @@ mod tests {
             job["required"],
             serde_json::json!(["id", "environment", "workflow", "recipient"])
         );
+        let closed = serde_json::Value::Bool(false);
+        assert_eq!(job["additionalProperties"], closed, "unknown job fields");
+        assert_eq!(
+            job["properties"]["overrides"]["additionalProperties"],
+            closed
+        );
+        for open in ["recipient", "data"] {
+            assert_eq!(
+                job["properties"][open]["additionalProperties"], true,
+                "{open}"
+            );
+        }
         let event: serde_json::Value = serde_json::from_str(EVENT_SCHEMA).unwrap();
         let types = event["properties"]["type"]["enum"].as_array().unwrap();
         assert_eq!(types.len(), crate::EventType::ALL.len());

@@ -65,9 +65,10 @@ async fn listing_dead_letters_neither_consumes_nor_reorders_them() {
     broker.publish_dead_letters(&letters).await;
 
     for _ in 0..3 {
-        let listed = dlq::list(&broker.connection, &broker.amqp, 3)
+        let listed = dlq::list(&broker.connection, &broker.amqp, &Filter::default(), 3)
             .await
-            .unwrap();
+            .unwrap()
+            .letters;
         let listed_ids: Vec<_> = listed.iter().map(|l| l.id.clone().unwrap()).collect();
         assert_eq!(listed_ids, ["l0", "l1", "l2"]);
         assert_eq!(listed[0].reason.as_deref(), Some("fatal_error"));
@@ -154,6 +155,148 @@ async fn replaying_a_thousand_letters_by_workflow_moves_exactly_the_matching_one
     let left = broker.take_dead_letters().await;
     let expected_left: Vec<String> = (1..1000).step_by(2).map(|n| format!("r{n:04}")).collect();
     assert_eq!(ids(&left), expected_left, "the rest stay, in order");
+    broker.cleanup().await;
+}
+
+fn by_id(id: &str) -> Filter {
+    Filter {
+        id: Some(id.into()),
+        ..Filter::default()
+    }
+}
+
+#[tokio::test]
+async fn list_replay_and_purge_reach_a_letter_at_the_end_of_five_thousand() {
+    const N: usize = 5000;
+    let broker = TestBroker::new(&unique("dlq-large"), &TIERS).await;
+    let mut letters: Vec<_> = (0..N)
+        .map(|n| {
+            letter(
+                &format!("big{n:05}"),
+                "w",
+                "fatal_error",
+                "2026-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    letters.push(letter(
+        "tail_marker",
+        "w",
+        "fatal_error",
+        "2026-01-01T00:00:00Z",
+    ));
+    letters.push(letter(
+        "tail_other",
+        "w",
+        "fatal_error",
+        "2026-01-01T00:00:00Z",
+    ));
+    broker.publish_dead_letters(&letters).await;
+    let (connection, amqp) = (&broker.connection, &broker.amqp);
+
+    let all = dlq::list(connection, amqp, &Filter::default(), 6000)
+        .await
+        .unwrap();
+    let again = dlq::list(connection, amqp, &Filter::default(), 3)
+        .await
+        .unwrap();
+    let head: Vec<_> = again
+        .letters
+        .iter()
+        .map(|l| l.id.clone().unwrap())
+        .collect();
+    assert_eq!(
+        head,
+        ["big00000", "big00001", "big00002"],
+        "listing keeps the order"
+    );
+    assert_eq!((all.letters.len(), all.total), (N + 2, (N + 2) as u32));
+    let found = dlq::list(connection, amqp, &by_id("tail_marker"), 50)
+        .await
+        .unwrap();
+    assert_eq!(found.letters.len(), 1, "the letter at the end is found");
+    assert_eq!(found.scanned, (N + 2) as u32, "the whole queue is searched");
+
+    let replayed = run(&broker, by_id("tail_marker"), None, false).await;
+    assert_eq!((replayed.applied, replayed.scanned), (1, (N + 2) as u32));
+    let purge = Run {
+        filter: &by_id("tail_other"),
+        limit: None,
+        dry_run: false,
+        stop: Arc::new(AtomicBool::new(false)),
+        progress: &|_, _| {},
+    };
+    let purged = dlq::purge(connection, amqp, purge).await.unwrap();
+    assert_eq!((purged.applied, purged.scanned), (1, (N + 1) as u32));
+
+    assert_eq!(
+        ids(&broker.take_all(&amqp.jobs_queue.clone()).await),
+        ["tail_marker"]
+    );
+    let left = ids(&broker.take_dead_letters().await);
+    let expected: Vec<String> = (0..N).map(|n| format!("big{n:05}")).collect();
+    assert_eq!(left.len(), N, "every other letter stays");
+    let breaks: Vec<_> = left
+        .windows(2)
+        .filter(|w| w[0] > w[1])
+        .map(|w| format!("{} then {}", w[0], w[1]))
+        .collect();
+    assert!(
+        left == expected,
+        "the letters that stay keep their order; first {:?}, out of order at: {breaks:?}",
+        left.first()
+    );
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_pass_goes_on_past_a_full_window_and_returns_every_letter() {
+    let broker = TestBroker::new(&unique("dlq-window"), &TIERS).await;
+    let letters: Vec<_> = (0..250)
+        .map(|n| {
+            letter(
+                &format!("w{n:03}"),
+                "w",
+                "fatal_error",
+                "2026-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    broker.publish_dead_letters(&letters).await;
+    let (connection, queue) = (&broker.connection, &broker.amqp.dead_queue);
+    let mut scan = dlq::Scan::with_window(connection, queue, 250, 100)
+        .await
+        .unwrap();
+    let mut seen = HashSet::new();
+    while let Some(delivery) = scan.next(connection).await.unwrap() {
+        seen.insert(herald_shared::Job::peek_id(&delivery.data).unwrap());
+        scan.keep(delivery);
+    }
+    assert_eq!(seen.len(), 250, "three windows of at most 100 letters each");
+    scan.close(connection, 250).await;
+    let left: HashSet<_> = ids(&broker.take_dead_letters().await).into_iter().collect();
+    assert_eq!(left, seen, "every letter is back in the queue");
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_pass_that_cannot_see_every_letter_fails_saying_how_many_it_missed() {
+    let broker = TestBroker::new(&unique("dlq-dry"), &TIERS).await;
+    let letters: Vec<_> = (0..3)
+        .map(|n| letter(&format!("d{n}"), "w", "fatal_error", "2026-01-01T00:00:00Z"))
+        .collect();
+    broker.publish_dead_letters(&letters).await;
+    let mut scan = dlq::Scan::open(&broker.connection, &broker.amqp.dead_queue, 5)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let delivery = scan.next(&broker.connection).await.unwrap().unwrap();
+        scan.keep(delivery);
+    }
+    let error = scan.next(&broker.connection).await.unwrap_err();
+    assert!(matches!(error, dlq::ScanError::RanDry(2)), "{error}");
+    scan.close(&broker.connection, 3).await;
+    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 3);
     broker.cleanup().await;
 }
 
@@ -289,9 +432,10 @@ async fn a_poison_message_ends_in_the_dead_letter_queue_through_the_delivery_lim
             .unwrap();
     }
     assert_eq!(deliveries, 3, "the first delivery and two redeliveries");
-    let listed = dlq::list(&broker.connection, &broker.amqp, 10)
+    let listed = dlq::list(&broker.connection, &broker.amqp, &Filter::default(), 10)
         .await
-        .unwrap();
+        .unwrap()
+        .letters;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].reason.as_deref(), Some("delivery_limit"));
     assert_eq!(listed[0].id.as_deref(), Some("poison-1"));

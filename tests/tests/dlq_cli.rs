@@ -85,7 +85,16 @@ async fn list_and_replay_from_the_command_line() {
     assert_eq!(broker.queue_len(&broker.amqp.jobs_queue).await, 1);
     assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 2);
 
-    let purged = herald(&["dlq", "purge"]);
+    let refused = herald(&["dlq", "purge"]);
+    assert_eq!(refused.status.code(), Some(2), "no terminal, no --yes");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    assert_eq!(
+        broker.queue_len(&broker.amqp.dead_queue).await,
+        2,
+        "nothing purged"
+    );
+
+    let purged = herald(&["dlq", "purge", "--yes"]);
     assert!(purged.status.success());
     assert!(String::from_utf8_lossy(&purged.stdout).contains("purged 2 of 2"));
     assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 0);
@@ -111,11 +120,12 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
     let first_progress = tokio::task::spawn_blocking(move || {
         let mut lines = BufReader::new(stderr).lines();
         let line = lines.next().and_then(Result::ok);
-        std::thread::spawn(move || lines.for_each(drop));
-        line
+        let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+        (line, rest)
     })
     .await
     .unwrap();
+    let (first_progress, rest) = first_progress;
     assert!(
         first_progress
             .unwrap_or_default()
@@ -133,6 +143,11 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
         "an interrupted replay is not a success"
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("replayed"));
+    let stderr = rest.join().unwrap().join("\n");
+    assert!(
+        stderr.contains(&format!("of {N} dead letter(s)")),
+        "says how far it got: {stderr}"
+    );
 
     let moved = broker.take_all(&broker.amqp.jobs_queue.clone()).await;
     let left = broker.take_dead_letters().await;
@@ -145,6 +160,43 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
     assert_eq!(moved.len() + left.len(), N, "nothing lost, nothing doubled");
     let ids: HashSet<Vec<u8>> = moved.iter().chain(&left).map(|l| l.body.clone()).collect();
     assert_eq!(ids.len(), N, "every letter exactly once");
+    let _ = std::fs::remove_file(config);
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_commands_reach_a_letter_behind_five_thousand_others() {
+    const N: usize = 5000;
+    let ns = unique("dlq-cli-large");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    let mut all = letters("big", N);
+    all.extend(letters("tail_marker", 1));
+    broker.publish_dead_letters(&all).await;
+    let config = config_file(&broker, &ns);
+    let herald = |args: &[&str]| {
+        let mut all = vec!["--config", config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = Command::new(herald_bin()).args(all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let listed = herald(&["dlq", "list", "--json", "--limit", "6000"]);
+    assert_eq!(listed.lines().count(), N + 1, "every letter is listed");
+    let found = herald(&["dlq", "list", "--id", "tail_marker-00000"]);
+    assert!(
+        found.contains("1 matching of 5001 dead letter(s) shown (5001 scanned)"),
+        "{found}"
+    );
+    let dry = herald(&["dlq", "replay", "--id", "tail_marker-00000", "--dry-run"]);
+    assert!(dry.contains("would replay 1 of 5001"), "{dry}");
+    let purged = herald(&["dlq", "purge", "--id", "tail_marker-00000"]);
+    assert!(purged.contains("purged 1 of 5001"), "{purged}");
+    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, N as u32);
     let _ = std::fs::remove_file(config);
     broker.cleanup().await;
 }

@@ -1,4 +1,8 @@
 //! Logs: human-readable or JSON lines on stderr, filtered by `RUST_LOG`.
+//! Human logs are coloured only on a terminal, and never with `NO_COLOR`.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -35,8 +39,13 @@ pub fn init(format: LogFormat, default_level: &str) {
         let directive = format!("{target}=info").parse().expect("a valid directive");
         filter = filter.add_directive(directive);
     }
+    let colour = use_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR"),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
@@ -46,4 +55,60 @@ pub fn init(format: LogFormat, default_level: &str) {
             .with_current_span(true)
             .try_init(),
     };
+}
+
+/// Colour codes only help a person at a terminal; in a file or a log
+/// collector they are noise. `NO_COLOR` (any non-empty value) turns them off
+/// everywhere (<https://no-color.org>).
+pub fn use_colour(terminal: bool, no_color: Option<OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// An error and its causes on one line, each said once. lapin's errors
+/// repeat the broker's text in their own message and again as their source,
+/// so `{:#}` would print it two or three times.
+pub fn chain(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut previous = String::new();
+    for cause in error.chain() {
+        let text = match cause.downcast_ref::<lapin::Error>() {
+            Some(lapin) => crate::amqp::describe(lapin),
+            None => cause.to_string(),
+        };
+        let repeated = line.contains(&text) || (!previous.is_empty() && text.contains(&previous));
+        if text.is_empty() || repeated {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        previous = text;
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_says_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+        let error = anyhow::Error::from(lapin::Error::from(io)).context("consuming the jobs queue");
+        assert_eq!(chain(&error), "consuming the jobs queue: connection reset");
+        let plain = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(chain(&plain), "outer: middle: inner");
+    }
+
+    #[test]
+    fn colour_is_used_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None), "a pipe or a file gets no colour");
+        assert!(!use_colour(true, Some("1".into())), "NO_COLOR is honoured");
+        assert!(
+            use_colour(true, Some("".into())),
+            "an empty NO_COLOR is unset"
+        );
+    }
 }

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {:#}", e.error);
+            eprintln!("error: {}", herald_worker::logging::chain(&e.error));
             ExitCode::from(e.exit_code)
         }
     }

@@ -77,6 +77,27 @@ max_send_rate = -1
 }
 
 #[test]
+fn check_reports_every_typo_and_type_error_of_the_file_in_one_run() {
+    let dir = scratch("typos");
+    let config =
+        "[amqp]\nprefech = 64\n[retry]\nmax_attemps = 3\n[limits]\nmax_job_bytes = \"big\"\n";
+    std::fs::write(dir.join("herald.toml"), config).unwrap();
+    let out = herald(&dir, &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "amqp.prefech: unknown field `prefech`",
+        "retry.max_attemps: unknown field `max_attemps`",
+        "limits.max_job_bytes: invalid type: string \"big\"",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected:?} missing from:\n{stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_missing_environment_variable_is_a_configuration_error() {
     let dir = scratch("env");
     let config = "[channels.ses.environments.prod]\nregion = \"${HERALD_CLI_TEST_UNSET}\"\nfrom_address = \"a@b.c\"\n";
@@ -144,8 +165,12 @@ fn render_refuses_an_invalid_job_with_exit_2() {
     );
 }
 
+/// The demo's topology has fixed names: its tests take turns.
+static DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn demo_runs_on_the_built_in_defaults_from_any_folder() {
+    let _turn = DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("demo");
     let out = herald(&dir, &["demo"]);
     let stdout = text(&out.stdout);
@@ -159,4 +184,58 @@ fn demo_runs_on_the_built_in_defaults_from_any_folder() {
     assert!(stdout.contains("recipient_missing_email"), "{stdout}");
     let eml = std::fs::read_to_string(dir.join("outbox/msg_demo_welcome.eml")).unwrap();
     assert!(eml.contains("Subject: Welcome to Example, Ada Lovelace!"));
+    assert!(stdout.contains("removed the demo's queues"), "{stdout}");
+}
+
+/// The demo's durable queues that exist on the broker now.
+fn demo_queues_on_the_broker() -> Vec<String> {
+    use herald_worker::settings::{AmqpSettings, RetrySettings};
+    use lapin::options::QueueDeclareOptions;
+    let amqp = AmqpSettings::default().namespaced("demo.");
+    let mut queues = vec![amqp.jobs_queue.clone(), amqp.dead_queue.clone()];
+    let tiers = RetrySettings::default().tiers;
+    queues.extend(herald_worker::amqp::topology::retry_queue_names(
+        &amqp, &tiers,
+    ));
+    let url = std::env::var("AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = lapin::Connection::connect(&url, Default::default())
+            .await
+            .expect("RabbitMQ runs on AMQP_URL");
+        let mut found = Vec::new();
+        for queue in queues {
+            // A passive declare of a missing queue closes its channel.
+            let channel = connection.create_channel().await.unwrap();
+            let passive = QueueDeclareOptions::durable().passive();
+            let declared = channel
+                .queue_declare(queue.as_str().into(), passive, Default::default())
+                .await;
+            if declared.is_ok() {
+                found.push(queue);
+            }
+        }
+        let _ = connection.close(200, "".into()).await;
+        found
+    })
+}
+
+#[test]
+fn demo_removes_its_queues_on_exit_unless_told_to_keep_them() {
+    let _turn = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("demo-keep");
+    let kept = herald(&dir, &["demo", "--keep"]);
+    assert!(kept.status.success(), "{}", text(&kept.stderr));
+    assert_eq!(demo_queues_on_the_broker().len(), 7, "--keep leaves them");
+    let out = herald(&dir, &["demo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        demo_queues_on_the_broker(),
+        Vec::<String>::new(),
+        "the demo leaves no queue behind"
+    );
 }

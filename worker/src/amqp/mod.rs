@@ -1,5 +1,6 @@
 //! RabbitMQ: connections, the topology of SPEC §3, and confirmed publishing.
 
+mod connect;
 pub mod headers;
 mod publisher;
 pub mod topology;
@@ -8,18 +9,13 @@ use std::time::Duration;
 
 use lapin::{Connection, ConnectionProperties};
 
+pub use connect::{describe, BrokerCause, ConnectError};
 pub use publisher::{text, with_headers, PublishError, Publisher};
 
-use crate::settings::{redact_url, AmqpSettings};
+use crate::settings::AmqpSettings;
 
-/// Why the broker could not be reached; the URL's password is redacted.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot connect to RabbitMQ at {url}: {source}")]
-pub struct ConnectError {
-    url: String,
-    #[source]
-    source: lapin::Error,
-}
+/// How long one connection attempt may take, TCP and AMQP handshake together.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connects once, for short-lived commands: no automatic recovery, and a
 /// bounded wait.
@@ -28,7 +24,9 @@ pub async fn connect(settings: &AmqpSettings) -> Result<Connection, ConnectError
 }
 
 /// Connects for a long-running worker: lapin reconnects and replays the
-/// topology and consumers after a network failure.
+/// topology and consumers after a network failure. A broker that cannot be
+/// reached fails the attempt at once, with its cause, so that the caller logs
+/// it and retries on its own schedule.
 pub async fn connect_recovering(settings: &AmqpSettings) -> Result<Connection, ConnectError> {
     connect_with(settings, properties("herald-worker").enable_auto_recover()).await
 }
@@ -38,21 +36,16 @@ async fn connect_with(
     properties: ConnectionProperties,
 ) -> Result<Connection, ConnectError> {
     let url = settings.url.expose();
-    let error = |source| ConnectError {
-        url: redact_url(url),
-        source,
-    };
-    match tokio::time::timeout(
-        Duration::from_secs(30),
-        Connection::connect(url, properties),
-    )
-    .await
-    {
-        Ok(result) => result.map_err(error),
-        Err(_) => Err(error(lapin::Error::from(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "connection timed out",
-        )))),
+    // lapin retries a refused TCP connection quietly and reports only the
+    // last failure; reaching the broker first gives the real cause at once,
+    // and starts no connection thread when the broker is down.
+    connect::reach(url, CONNECT_TIMEOUT).await?;
+    match tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(url, properties)).await {
+        Ok(result) => result.map_err(|e| ConnectError::new(url, BrokerCause::from_lapin(&e))),
+        Err(_) => Err(ConnectError::new(
+            url,
+            BrokerCause::TimedOut(CONNECT_TIMEOUT),
+        )),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `herald demo`: a newcomer's first command. With RabbitMQ up and no AWS
 //! account, it shows jobs flowing to status events, in sandbox mode, on a
-//! topology of its own (`demo.herald.*`) so it never touches real jobs.
+//! topology of its own (`demo.herald.*`) so it never touches real jobs, and
+//! deletes that topology on exit unless `--keep`.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -10,14 +11,19 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use herald_shared::producer::Producer;
 use herald_shared::{Event, Job};
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueBindOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
+};
 use lapin::types::FieldTable;
+use lapin::Connection;
 
 use super::setup::load;
 use super::CliError;
 use crate::amqp::{self, topology};
 use crate::channels::Mode;
 use crate::consumer::{self, Health};
+use crate::pipeline::Deps;
 
 /// The example jobs, built in for when `examples/jobs` is not at hand.
 const EXAMPLE_JOBS: &[(&str, &str)] = &[
@@ -42,21 +48,45 @@ const EXAMPLE_JOBS: &[(&str, &str)] = &[
 /// Prefix of the demo's exchanges and queues.
 pub const DEMO_PREFIX: &str = "demo.";
 
-pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
+/// Runs the demo; `keep` leaves its queues and exchanges for inspection.
+pub async fn run(config: Option<&Path>, keep: bool) -> Result<(), CliError> {
     let loaded = load(config, Mode::Sandbox, |s| {
         s.amqp = s.amqp.clone().namespaced(DEMO_PREFIX);
         s.server.listen.clear();
     })
     .await?;
     let deps = loaded.deps;
-    let amqp = &deps.settings.amqp;
     let jobs = example_jobs()?;
     println!(
         "Herald demo: {} example jobs, sandbox mode (no email leaves this machine)",
         jobs.len()
     );
+    let connection = amqp::connect(&deps.settings.amqp).await?;
+    let result = demo(&deps, &connection, &jobs).await;
+    if keep {
+        println!("kept the demo's queues and exchanges ({DEMO_PREFIX}herald.*)");
+    } else {
+        match delete_topology(&deps, &connection).await {
+            Ok(()) => println!(
+                "removed the demo's queues and exchanges ({DEMO_PREFIX}herald.*; --keep leaves them)"
+            ),
+            Err(e) => eprintln!("warning: could not remove the demo's topology: {e}"),
+        }
+    }
+    let _ = connection.close(200, "demo done".into()).await;
+    result?;
+    print_outboxes(&deps);
+    Ok(())
+}
 
-    let connection = amqp::connect(amqp).await?;
+/// Declares, enqueues, runs a worker until every job has its terminal
+/// event, and stops the worker.
+async fn demo(
+    deps: &Arc<Deps>,
+    connection: &Connection,
+    jobs: &[(String, String)],
+) -> Result<(), CliError> {
+    let amqp = &deps.settings.amqp;
     let channel = connection.create_channel().await?;
     topology::declare(&channel, amqp, &deps.settings.retry.tiers).await?;
     let events = channel
@@ -88,11 +118,11 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
         amqp.jobs_exchange, amqp.jobs_queue, amqp.events_exchange
     );
 
-    let producer = Producer::new(&connection)
+    let producer = Producer::new(connection)
         .await?
         .with_target(&amqp.jobs_exchange, &amqp.routing_key);
     let mut waiting = HashSet::new();
-    for (name, body) in &jobs {
+    for (name, body) in jobs {
         let id = Job::peek_id(body.as_bytes()).unwrap_or_default();
         producer.publish_raw(body.as_bytes(), &id).await?;
         println!("enqueued  {id:<24} ({name})");
@@ -108,11 +138,12 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
         },
     ));
     let total = waiting.len();
+    let mut result = Ok(());
     while !waiting.is_empty() {
         let next = tokio::time::timeout(Duration::from_secs(30), consumer.next()).await;
         let Ok(Some(Ok(delivery))) = next else {
-            let _ = stop.send(());
-            return Err(anyhow::anyhow!("no event within 30 s; is a worker stuck?").into());
+            result = Err(anyhow::anyhow!("no event within 30 s; is a worker stuck?").into());
+            break;
         };
         delivery.ack(BasicAckOptions::default()).await?;
         let Ok(event) = serde_json::from_slice::<Event>(&delivery.data) else {
@@ -130,7 +161,38 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     }
     let _ = stop.send(());
     worker.await.map_err(anyhow::Error::from)??;
-    let _ = connection.close(200, "demo done".into()).await;
+    let _ = channel.close(200, "demo done".into()).await;
+    result
+}
+
+/// Deletes every queue and exchange the demo declared.
+async fn delete_topology(deps: &Deps, connection: &Connection) -> Result<(), lapin::Error> {
+    let amqp = &deps.settings.amqp;
+    let channel = connection.create_channel().await?;
+    let mut queues = vec![amqp.jobs_queue.clone(), amqp.dead_queue.clone()];
+    queues.extend(topology::retry_queue_names(
+        amqp,
+        &deps.settings.retry.tiers,
+    ));
+    for queue in &queues {
+        channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await?;
+    }
+    for exchange in [
+        &amqp.jobs_exchange,
+        &amqp.dead_letter_exchange,
+        &amqp.events_exchange,
+    ] {
+        channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await?;
+    }
+    let _ = channel.close(200, "demo topology removed".into()).await;
+    Ok(())
+}
+
+fn print_outboxes(deps: &Deps) {
     let outboxes: HashSet<String> = deps
         .settings
         .channels
@@ -146,7 +208,6 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
             dirs.join("/, ")
         );
     }
-    Ok(())
 }
 
 /// `examples/jobs/*.json` when present, else the built-in copies.

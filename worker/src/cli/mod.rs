@@ -40,7 +40,11 @@ pub enum Command {
     /// Run the worker until SIGTERM or Ctrl-C.
     Run,
     /// Declare the topology, enqueue the example jobs, process them in sandbox mode and print each event.
-    Demo,
+    Demo {
+        /// Leave the demo's queues and exchanges (demo.herald.*) on the broker.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Publish job files to the jobs exchange, each confirmed by the broker.
     Enqueue {
         /// Job files (JSON).
@@ -76,6 +80,8 @@ pub enum Command {
 pub enum DlqAction {
     /// Show dead letters without consuming or reordering them.
     List {
+        #[command(flatten)]
+        filter: FilterArgs,
         /// Show at most this many, from the head of the queue.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -101,6 +107,9 @@ pub enum DlqAction {
         /// Show how many would be dropped; drop nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Purge every letter without asking (needed off a terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -186,7 +195,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let config = cli.config.as_deref();
     match cli.command {
         Command::Run => commands::run(config).await,
-        Command::Demo => demo::run(config).await,
+        Command::Demo { keep } => demo::run(config, keep).await,
         Command::Enqueue { jobs, raw } => commands::enqueue(config, &jobs, raw).await,
         Command::Render { job, out } => commands::render(config, &job, out.as_deref()).await,
         Command::Check => commands::check(config).await,
@@ -197,14 +206,26 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             action: TopologyAction::Export { vhost },
         } => topology::export(config, &vhost),
         Command::Dlq { action } => match action {
-            DlqAction::List { limit, json } => dlq::list(config, limit, json).await,
+            DlqAction::List {
+                filter,
+                limit,
+                json,
+            } => dlq::list(config, filter.into(), limit, json).await,
             DlqAction::Replay {
                 filter,
                 limit,
                 dry_run,
-            } => dlq::apply(config, dlq::Action::Replay, filter.into(), limit, dry_run).await,
-            DlqAction::Purge { filter, dry_run } => {
-                dlq::apply(config, dlq::Action::Purge, filter.into(), None, dry_run).await
+            } => {
+                let action = dlq::Action::Replay;
+                dlq::apply(config, action, filter.into(), limit, dry_run, false).await
+            }
+            DlqAction::Purge {
+                filter,
+                dry_run,
+                yes,
+            } => {
+                let action = dlq::Action::Purge;
+                dlq::apply(config, action, filter.into(), None, dry_run, yes).await
             }
         },
     }

@@ -1,6 +1,7 @@
 //! Typed settings, read from one TOML file with `${ENV}` interpolation and
 //! `HERALD__SECTION__KEY` environment overrides.
 
+mod collect;
 mod environment;
 mod interpolate;
 mod secret;
@@ -296,6 +297,9 @@ impl Settings {
         }
     }
 
+    /// Every problem of the file in one go: TOML syntax (which stops the
+    /// rest), missing variables, unknown keys and type errors, each with its
+    /// location, then what [`Settings::problems`] finds in what remains.
     fn parse(
         name: &str,
         text: &str,
@@ -308,23 +312,17 @@ impl Settings {
         let mut tree: toml::Value = toml::from_str(text).map_err(|e| fail(vec![e.to_string()]))?;
         let mut errors = Vec::new();
         interpolate::interpolate_tree(&mut tree, "", lookup, &mut errors);
-        if !errors.is_empty() {
-            return Err(fail(errors.iter().map(ToString::to_string).collect()));
+        let mut problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let settings: Option<Settings> =
+            collect::deserialize_collecting(tree, build_config, &mut problems);
+        match settings {
+            Some(settings) if problems.is_empty() => Ok(settings),
+            Some(settings) => {
+                problems.extend(settings.problems());
+                Err(fail(problems))
+            }
+            None => Err(fail(problems)),
         }
-        let interpolated = toml::to_string(&tree).map_err(|e| fail(vec![e.to_string()]))?;
-        config::Config::builder()
-            .add_source(config::File::from_str(
-                &interpolated,
-                config::FileFormat::Toml,
-            ))
-            .add_source(
-                config::Environment::with_prefix("HERALD")
-                    .prefix_separator("__")
-                    .separator("__"),
-            )
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .map_err(|e| fail(vec![e.to_string()]))
     }
 
     /// Checks what types alone do not, naming each problem's location.
@@ -374,6 +372,19 @@ impl Settings {
     }
 }
 
+/// The file's tree with the `HERALD__SECTION__KEY` environment overrides.
+fn build_config(tree: &toml::Value) -> Result<config::Config, config::ConfigError> {
+    let text = toml::to_string(tree).map_err(|e| config::ConfigError::Message(e.to_string()))?;
+    config::Config::builder()
+        .add_source(config::File::from_str(&text, config::FileFormat::Toml))
+        .add_source(
+            config::Environment::with_prefix("HERALD")
+                .prefix_separator("__")
+                .separator("__"),
+        )
+        .build()
+}
+
 /// The configuration file to use when none is given: `herald.toml`, else
 /// `examples/herald.toml`, else the embedded one.
 pub fn default_config_path() -> Option<PathBuf> {
@@ -383,16 +394,21 @@ pub fn default_config_path() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A duration such as `30s` or `5m`; the error quotes the text.
+fn duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration like \"30s\" or \"5m\" ({e})"))
+}
+
 mod humantime_list {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
-        let tiers = Vec::<humantime_serde::Serde<Duration>>::deserialize(d)?;
-        Ok(tiers
-            .into_iter()
-            .map(humantime_serde::Serde::into_inner)
-            .collect())
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|t| super::duration(t).map_err(serde::de::Error::custom))
+            .collect()
     }
 }
 

@@ -96,3 +96,51 @@ fn namespacing_prefixes_every_name_but_the_routing_key() {
     assert_eq!(amqp.events_exchange, "t1.herald.events");
     assert_eq!(amqp.routing_key, "send");
 }
+
+#[test]
+fn every_unknown_key_and_type_error_is_reported_in_one_run_with_its_location() {
+    let broken = r#"
+[amqp]
+prefech = 64
+prefetch = "many"
+
+[retry]
+max_attemps = 3
+tiers = ["10s", "soon"]
+
+[channels.ses.environments.dev]
+sandbox = true
+max_send_rate_fallback = "fast"
+from_adress = "a@b.c"
+from_address = "a@b.c"
+
+[channels.ses.environments.prod]
+region = "eu-west-1"
+"#;
+    let err = Settings::from_toml("broken", broken, &env).unwrap_err();
+    let text = err.to_string();
+    for expected in [
+        "amqp.prefech: unknown field `prefech`",
+        "amqp.prefetch: invalid type: string \"many\"",
+        "retry.max_attemps: unknown field `max_attemps`",
+        "retry.tiers: \"soon\" is not a duration",
+        "channels.ses.environments.dev.max_send_rate_fallback: invalid type",
+        "channels.ses.environments.dev.from_adress: unknown field `from_adress`",
+        "channels.ses.environments.prod: missing field `from_address`",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    assert_eq!(err.problems.len(), 7, "{text}");
+}
+
+#[test]
+fn a_missing_variable_and_a_typo_are_reported_together() {
+    let broken = "[amqp]\nurl = \"${NOT_SET_ANYWHERE}\"\nprefech = 1\n";
+    let err = Settings::from_toml("broken", broken, &|_| None).unwrap_err();
+    assert_eq!(err.problems.len(), 2, "{err}");
+    assert!(err.to_string().contains("NOT_SET_ANYWHERE"), "{err}");
+    assert!(err.to_string().contains("amqp.prefech"), "{err}");
+}
