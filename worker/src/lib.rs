@@ -3,6 +3,8 @@
 //!
 //! - [`settings`]: the TOML configuration, `${ENV}` interpolation, secrets.
 //! - [`render`]: Liquid templates, sender fields, attachments, raw MIME.
+//! - [`ledger`]: the send ledger (one SES acceptance per job id) and the
+//!   suppression list.
 #![forbid(unsafe_code)]
 
 pub mod amqp;
@@ -10,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod dlq;
 pub mod http;
+pub mod ledger;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
