@@ -5,7 +5,9 @@
 //! `cargo run --release -p herald-worker --example ledger_cost [-- --jobs N] [--dir D]`
 //!
 //! Every job makes one claim and, after it, one record, as the pipeline does
-//! around `SendEmail` (without the SES request between them). The embedded
+//! around `SendEmail` (without the SES request between them). A first phase
+//! keeps 256 jobs in flight (throughput); a second starts 3,000 jobs at a
+//! steady 500/s (latency without queueing). The embedded
 //! file is written under `--dir` (default: the system's temporary folder;
 //! it must be a real disk, not tmpfs, for fsync to cost what it costs).
 //! Redis is 127.0.0.1:6379, under a key prefix of its own that expires.
@@ -19,6 +21,10 @@ use herald_worker::ledger::{Acceptance, Claim, IdempotencySettings, Ledger, Stor
 use herald_worker::settings::Secret;
 
 const CONCURRENCY: usize = 256;
+/// The second phase: jobs started at a steady rate, for latency without
+/// queueing (as the 500 jobs/s latency target).
+const STEADY_RATE: u32 = 500;
+const STEADY_JOBS: usize = 3_000;
 
 #[tokio::main]
 async fn main() {
@@ -55,11 +61,10 @@ async fn main() {
     };
     for settings in [embedded, redis] {
         let ledger = Ledger::open(&settings).await.expect("the store opens");
-        let result = run(&ledger, jobs).await;
-        println!(
-            "{:<9} {result}",
-            format!("{:?}", settings.store).to_lowercase()
-        );
+        let store = format!("{:?}", settings.store).to_lowercase();
+        println!("{store:<9} {}", run(&ledger, jobs).await);
+        let steady = steady(&ledger, STEADY_JOBS, STEADY_RATE).await;
+        println!("{:<9} {steady}", format!("  @{STEADY_RATE}/s"));
     }
 }
 
@@ -128,10 +133,7 @@ async fn run(ledger: &Ledger, jobs: usize) -> Result {
         elapsed: started.elapsed(),
         claims,
         records,
-        commits: ledger
-            .durable_commits()
-            .zip(commits_before)
-            .map(|(after, before)| after - before),
+        commits: commits_since(ledger, commits_before),
     }
 }
 
@@ -148,27 +150,67 @@ async fn worker(
         if n >= jobs {
             return (claims, records);
         }
-        let id = format!("{run_id}-{n}");
-        let started = Instant::now();
-        let claim = ledger.claim(&id, Duration::from_secs(60)).await;
-        claims.push(started.elapsed());
-        assert!(matches!(claim, Ok(Claim::Acquired(_))), "{claim:?}");
-        let acceptance = Acceptance {
-            provider_message_id: format!("0100018c-{n:08}"),
-            accepted_at: herald_worker::clock::now_rfc3339(),
-            attempts: 1,
-            event: serde_json::json!({
-                "type": "message.sent", "status": "sent", "message_id": id,
-                "environment": "production", "channel": "ses", "workflow": "welcome",
-                "recipient_id": "user_123", "provider": "aws_ses",
-                "provider_message_id": format!("0100018c-{n:08}"), "sandbox": false,
-                "attempt": 1, "at": herald_worker::clock::now_rfc3339(), "event_data": {}
-            }),
-        };
-        let started = Instant::now();
-        ledger.record(&id, &acceptance).await.expect("a record");
-        records.push(started.elapsed());
+        let (claim, record) = job(ledger, &format!("{run_id}-{n}"), n).await;
+        claims.push(claim);
+        records.push(record);
     }
+}
+
+/// One job's claim, then its record; returns how long each took.
+async fn job(ledger: &Ledger, id: &str, n: usize) -> (Duration, Duration) {
+    let started = Instant::now();
+    let claim = ledger.claim(id, Duration::from_secs(60)).await;
+    let claimed = started.elapsed();
+    assert!(matches!(claim, Ok(Claim::Acquired(_))), "{claim:?}");
+    let acceptance = Acceptance {
+        provider_message_id: format!("0100018c-{n:08}"),
+        accepted_at: herald_worker::clock::now_rfc3339(),
+        attempts: 1,
+        event: serde_json::json!({
+            "type": "message.sent", "status": "sent", "message_id": id,
+            "environment": "production", "channel": "ses", "workflow": "welcome",
+            "recipient_id": "user_123", "provider": "aws_ses",
+            "provider_message_id": format!("0100018c-{n:08}"), "sandbox": false,
+            "attempt": 1, "at": herald_worker::clock::now_rfc3339(), "event_data": {}
+        }),
+    };
+    let started = Instant::now();
+    ledger.record(id, &acceptance).await.expect("a record");
+    (claimed, started.elapsed())
+}
+
+/// Starts `jobs` jobs at `rate` per second, each in its own task.
+async fn steady(ledger: &Ledger, jobs: usize, rate: u32) -> Result {
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let commits_before = ledger.durable_commits();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(jobs);
+    for n in 0..jobs {
+        ticks.tick().await;
+        let (ledger, id) = (ledger.clone(), format!("{run_id}-{n}"));
+        tasks.push(tokio::spawn(async move { job(&ledger, &id, n).await }));
+    }
+    let (mut claims, mut records) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (c, r) = task.await.expect("a benchmark task");
+        claims.push(c);
+        records.push(r);
+    }
+    Result {
+        jobs,
+        elapsed: started.elapsed(),
+        claims,
+        records,
+        commits: commits_since(ledger, commits_before),
+    }
+}
+
+fn commits_since(ledger: &Ledger, before: Option<u64>) -> Option<u64> {
+    ledger
+        .durable_commits()
+        .zip(before)
+        .map(|(after, before)| after - before)
 }
 
 fn percentile(samples: &[Duration], q: f64) -> Duration {

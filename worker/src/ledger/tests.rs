@@ -401,3 +401,36 @@ async fn an_unreachable_redis_fails_every_call_quickly() {
     }
     server.abort();
 }
+
+#[tokio::test]
+async fn a_damaged_ledger_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.redb");
+    let settings = IdempotencySettings {
+        path: path.clone(),
+        ..IdempotencySettings::default()
+    };
+    let ledger = Ledger::open(&settings).await.unwrap();
+    for i in 0..200 {
+        let id = format!("d{i}");
+        token(ledger.claim(&id, LEASE).await.unwrap());
+        ledger.record(&id, &acceptance("0100-f")).await.unwrap();
+    }
+    drop(ledger);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in bytes.iter_mut().skip(4096).step_by(7) {
+        *b ^= 0xa5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    match Ledger::open(&settings).await {
+        Err(error) => assert!(
+            error.to_string().contains(&path.display().to_string()),
+            "{error}"
+        ),
+        Ok(l) => {
+            // redb may repair what it can; then reads must fail cleanly, not panic.
+            let story = l.story("d1").await;
+            panic!("a damaged file opened; a read gave {story:?}");
+        }
+    }
+}
