@@ -31,8 +31,19 @@ impl Setup {
         Setup { dir, config }
     }
 
+    /// The embedded store as a worker holds it alone (the default).
     fn embedded() -> Setup {
         Setup::new(|dir| format!("path = \"{}\"", dir.join("ledger.redb").display()))
+    }
+
+    /// The embedded store, open to the commands while a worker runs.
+    fn embedded_shared() -> Setup {
+        Setup::new(|dir| {
+            format!(
+                "path = \"{}\"\nmulti_process = true",
+                dir.join("ledger.redb").display()
+            )
+        })
     }
 
     fn redis(prefix: &str) -> Setup {
@@ -158,13 +169,13 @@ async fn suppression_round_trip(setup: &Setup) {
 
 #[tokio::test]
 async fn suppressions_are_managed_from_the_command_line_while_a_worker_runs() {
-    suppression_round_trip(&Setup::embedded()).await;
+    suppression_round_trip(&Setup::embedded_shared()).await;
     suppression_round_trip(&Setup::redis(&format!("{}:", unique("ledger-cli")))).await;
 }
 
 #[tokio::test]
 async fn a_message_story_is_shown_in_time_order() {
-    let setup = Setup::embedded();
+    let setup = Setup::embedded_shared();
     let worker = setup.worker_ledger().await;
     let Claim::Acquired(_) = worker
         .claim("msg-1", Duration::from_secs(60))
@@ -260,6 +271,19 @@ async fn store_problems_are_usage_errors_that_say_what_is_wrong() {
         "{}",
         stderr(&off_list)
     );
+
+    let alone = Setup::embedded();
+    let worker = alone.worker_ledger().await;
+    let busy = alone.herald(&["messages", "show", "msg-1"]);
+    assert_eq!(busy.status.code(), Some(2));
+    assert!(
+        stderr(&busy).contains("multi_process = true"),
+        "{}",
+        stderr(&busy)
+    );
+    drop(worker);
+    let free = alone.herald(&["messages", "show", "msg-1"]);
+    assert_eq!(free.status.code(), Some(1), "{}", stderr(&free));
 
     let typo = Setup::new(|_| "store = \"embeded\"".into());
     let typo_list = typo.herald(&["suppression", "list", "--environment", "prod"]);

@@ -2,8 +2,10 @@
 //! group-commit thread of `batch`; reads open their own read transaction on
 //! a blocking thread.
 //!
-//! The file is opened in redb's multi-writer mode, so `herald suppression
-//! add` and `herald messages show` work while the worker has it open.
+//! The worker holds the file alone by default: a commit is then one fsync.
+//! With `multi_process = true` it is opened in redb's multi-writer mode, so
+//! `herald suppression add` and `herald messages show` work while the worker
+//! has it open, at the price of two fsyncs per commit (BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,7 +42,14 @@ impl Embedded {
     /// Opens or creates the file. Anything that keeps it from being used
     /// (not a ledger, corrupt, unreadable, unwritable) is
     /// [`LedgerError::Open`] naming the path.
-    pub async fn open(path: &Path, ttl: Duration) -> Result<Embedded, LedgerError> {
+    /// `multi_process` lets other processes open the file at the same time
+    /// (redb's multi-writer mode, which commits in two phases: two fsyncs
+    /// instead of one).
+    pub async fn open(
+        path: &Path,
+        ttl: Duration,
+        multi_process: bool,
+    ) -> Result<Embedded, LedgerError> {
         let path = path.to_path_buf();
         let failed = |path: &PathBuf, reason: String| LedgerError::Open {
             path: path.clone(),
@@ -48,7 +57,7 @@ impl Embedded {
         };
         let db = tokio::task::spawn_blocking({
             let path = path.clone();
-            move || open_file(&path)
+            move || open_file(&path, multi_process)
         })
         .await
         .map_err(|_| failed(&path, "the file is corrupt (redb could not read it)".into()))?
@@ -236,11 +245,18 @@ impl Drop for Embedded {
     }
 }
 
-fn open_file(path: &Path) -> Result<Database, String> {
+fn open_file(path: &Path, multi_process: bool) -> Result<Database, String> {
+    let mode = match multi_process {
+        true => ConcurrencyMode::MultiWriter,
+        false => ConcurrencyMode::ExclusiveWriter,
+    };
     let db = Builder::new()
-        .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+        .set_concurrency_mode(mode)
         .create(path)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => ALREADY_OPEN.to_owned(),
+            other => other.to_string(),
+        })?;
     let txn = db.begin_write().map_err(|e| e.to_string())?;
     txn.open_table(MESSAGES).map_err(|e| e.to_string())?;
     txn.open_table(EXPIRY).map_err(|e| e.to_string())?;
@@ -248,6 +264,10 @@ fn open_file(path: &Path) -> Result<Database, String> {
     txn.commit().map_err(|e| e.to_string())?;
     Ok(db)
 }
+
+const ALREADY_OPEN: &str = "another process has it open. Each worker needs its own file (or use \
+     the Redis store); to run `herald messages show` or `herald suppression` while a worker has \
+     the file, set idempotency.multi_process = true for both";
 
 impl From<redb::Error> for LedgerError {
     fn from(e: redb::Error) -> LedgerError {

@@ -131,7 +131,8 @@ impl Ledger {
         let backend = match settings.store {
             StoreKind::Off => Backend::Off,
             StoreKind::Embedded => Backend::Embedded(Arc::new(
-                embedded::Embedded::open(&settings.path, settings.ttl).await?,
+                embedded::Embedded::open(&settings.path, settings.ttl, settings.multi_process)
+                    .await?,
             )),
             StoreKind::Redis => Backend::Redis(Arc::new(redis::RedisStore::open(settings)?)),
         };

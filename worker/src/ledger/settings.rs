@@ -15,6 +15,10 @@ pub struct IdempotencySettings {
     pub store: StoreKind,
     /// The redb file of the embedded store; one per worker.
     pub path: PathBuf,
+    /// Let other processes (`herald messages show`, `herald suppression`)
+    /// open the embedded file while the worker has it. Costs a second fsync
+    /// per commit, so it is off by default.
+    pub multi_process: bool,
     /// The Redis URL of the shared store; may carry a password, so it is a
     /// [`Secret`].
     pub url: Secret,
@@ -41,6 +45,7 @@ impl Default for IdempotencySettings {
         IdempotencySettings {
             store: StoreKind::Embedded,
             path: PathBuf::from("herald-ledger.redb"),
+            multi_process: false,
             url: Secret::new("redis://127.0.0.1:6379/0"),
             prefix: "herald:".into(),
             ttl: Duration::from_secs(7 * 24 * 3600),

@@ -434,3 +434,34 @@ async fn a_damaged_ledger_is_an_error_naming_it() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_second_process_on_a_workers_file_is_refused_unless_both_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = IdempotencySettings {
+        path: dir.path().join("ledger.redb"),
+        ..IdempotencySettings::default()
+    };
+    let worker = Ledger::open(&alone).await.unwrap();
+    let error = Ledger::open(&alone).await.unwrap_err();
+    assert!(
+        error.to_string().contains("another process has it open"),
+        "{error}"
+    );
+    drop(worker);
+
+    let shared = IdempotencySettings {
+        multi_process: true,
+        ..alone
+    };
+    let worker = Ledger::open(&shared).await.unwrap();
+    let operator = Ledger::open(&shared).await.unwrap();
+    operator
+        .suppress("prod", "ada@example.com", "manual")
+        .await
+        .unwrap();
+    assert!(worker
+        .is_suppressed("prod", "ada@example.com")
+        .await
+        .unwrap());
+}
