@@ -2,7 +2,7 @@
 //! latency of each, for the embedded (redb) and the Redis store, with 256
 //! jobs in flight as a worker with `prefetch = 256` has.
 //!
-//! `cargo run --release -p herald-worker --example ledger_cost [-- --jobs N] [--dir D]`
+//! `cargo run --release -p herald-worker --example ledger_cost [-- --jobs N] [--dir D] [--multi-process]`
 //!
 //! Every job makes one claim and, after it, one record, as the pipeline does
 //! around `SendEmail` (without the SES request between them). A first phase
@@ -28,8 +28,15 @@ const STEADY_JOBS: usize = 3_000;
 
 #[tokio::main]
 async fn main() {
-    let (jobs, dir) = arguments();
-    println!("{jobs} jobs (one claim + one record each), {CONCURRENCY} in flight");
+    let (jobs, dir, multi_process) = arguments();
+    println!(
+        "{jobs} jobs (one claim + one record each), {CONCURRENCY} in flight; \
+         embedded file {}",
+        match multi_process {
+            true => "shared (multi_process = true)",
+            false => "held alone",
+        }
+    );
     println!(
         "{:<9} {:>9} {:>9} {:>12} {:>12} {:>12} {:>12} {:>14}",
         "store",
@@ -48,6 +55,7 @@ async fn main() {
     let embedded = IdempotencySettings {
         store: StoreKind::Embedded,
         path: file.path().join("ledger.redb"),
+        multi_process,
         timeout: Duration::from_secs(30),
         ..IdempotencySettings::default()
     };
@@ -68,18 +76,20 @@ async fn main() {
     }
 }
 
-fn arguments() -> (usize, PathBuf) {
+fn arguments() -> (usize, PathBuf, bool) {
     let mut jobs = 20_000;
     let mut dir = std::env::temp_dir();
+    let mut multi_process = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--jobs" => jobs = args.next().and_then(|n| n.parse().ok()).expect("--jobs N"),
             "--dir" => dir = args.next().map(PathBuf::from).expect("--dir D"),
+            "--multi-process" => multi_process = true,
             other => panic!("unknown argument {other}"),
         }
     }
-    (jobs, dir)
+    (jobs, dir, multi_process)
 }
 
 struct Result {
