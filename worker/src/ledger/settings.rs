@@ -231,3 +231,60 @@ mod humantime_option {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<StoreSections, String> {
+        let lookup = |k: &str| (k == "REDIS_PASSWORD").then(|| "s3cret".to_owned());
+        StoreSections::parse(text, &lookup)
+    }
+
+    #[test]
+    fn absent_sections_are_the_defaults() {
+        let s = parse("[amqp]\nprefetch = 8\n").unwrap();
+        assert_eq!(s.idempotency.store, StoreKind::Embedded);
+        assert_eq!(s.idempotency.path, PathBuf::from("herald-ledger.redb"));
+        assert_eq!(s.idempotency.ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(s.idempotency.in_doubt, InDoubtPolicy::Resend);
+        assert_eq!(s.idempotency.lease, None);
+        assert!(!s.idempotency.multi_process);
+        assert!(!s.suppression.enabled);
+    }
+
+    #[test]
+    fn the_sections_are_read_with_interpolation() {
+        let s = parse(
+            "[idempotency]\nstore = \"redis\"\nurl = \"redis://:${REDIS_PASSWORD}@10.0.0.5:6379/2\"\n\
+             ttl = \"2d\"\nin_doubt = \"dead_letter\"\nlease = \"90s\"\nprefix = \"eu:\"\n\
+             [suppression]\nenabled = true\n",
+        )
+        .unwrap();
+        assert_eq!(s.idempotency.store, StoreKind::Redis);
+        assert_eq!(
+            s.idempotency.url.expose(),
+            "redis://:s3cret@10.0.0.5:6379/2"
+        );
+        assert_eq!(format!("{:?}", s.idempotency).matches("s3cret").count(), 0);
+        assert_eq!(s.idempotency.ttl, Duration::from_secs(2 * 24 * 3600));
+        assert_eq!(s.idempotency.in_doubt, InDoubtPolicy::DeadLetter);
+        assert_eq!(s.idempotency.lease, Some(Duration::from_secs(90)));
+        assert_eq!(s.idempotency.prefix, "eu:");
+        assert!(s.suppression.enabled);
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_place() {
+        let unknown = parse("[idempotency]\nstroe = \"redis\"\n").unwrap_err();
+        assert!(unknown.contains("stroe"), "{unknown}");
+        let policy = parse("[idempotency]\nin_doubt = \"maybe\"\n").unwrap_err();
+        assert!(policy.contains("maybe"), "{policy}");
+        let url = parse("[idempotency]\nstore = \"redis\"\nurl = \"http://x\"\n").unwrap_err();
+        assert!(url.contains("idempotency.url"), "{url}");
+        let off = parse("[idempotency]\nstore = \"off\"\n[suppression]\nenabled = true\n");
+        assert!(off.unwrap_err().contains("suppression.enabled"));
+        let missing = parse("[idempotency]\npath = \"${NOPE}\"\n").unwrap_err();
+        assert!(missing.contains("idempotency.path"), "{missing}");
+    }
+}
