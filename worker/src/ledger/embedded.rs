@@ -74,6 +74,14 @@ impl Embedded {
         })
     }
 
+    /// Entries in the file, expired or not: what the purge leaves.
+    #[cfg(test)]
+    pub async fn stored_entries(&self) -> Result<u64, LedgerError> {
+        use redb::ReadableTableMetadata;
+        self.read(|db| Ok(db.begin_read()?.open_table(MESSAGES)?.len()?))
+            .await
+    }
+
     /// Durable transactions made so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)

@@ -465,3 +465,29 @@ async fn a_second_process_on_a_workers_file_is_refused_unless_both_share_it() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn expired_entries_are_removed_from_the_file() {
+    let store = TestStore::embedded(Duration::from_millis(300)).await;
+    let Backend::Embedded(embedded) = &store.ledger.backend else {
+        unreachable!()
+    };
+    for i in 0..50 {
+        let id = format!("p{i}");
+        token(store.ledger.claim(&id, LEASE).await.unwrap());
+        store
+            .ledger
+            .record(&id, &acceptance("0100-p"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(embedded.stored_entries().await.unwrap(), 50);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while embedded.stored_entries().await.unwrap() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "expired entries were never purged"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
