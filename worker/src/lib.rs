@@ -3,6 +3,8 @@
 //!
 //! - [`settings`]: the TOML configuration, `${ENV}` interpolation, secrets.
 //! - [`render`]: Liquid templates, sender fields, attachments, raw MIME.
+//! - [`ledger`]: the send ledger (one SES acceptance per job id) and the
+//!   suppression list.
 #![forbid(unsafe_code)]
 
 pub mod amqp;
@@ -13,6 +15,7 @@ pub mod consumer;
 pub mod dead_letter_depth;
 pub mod dlq;
 pub mod http;
+pub mod ledger;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;

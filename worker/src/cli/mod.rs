@@ -4,6 +4,7 @@
 mod commands;
 mod demo;
 mod dlq;
+mod ledger;
 pub mod setup;
 mod topology;
 
@@ -73,6 +74,63 @@ pub enum Command {
     Dlq {
         #[command(subcommand)]
         action: DlqAction,
+    },
+    /// What Herald knows of one message: claims, acceptance, feedback events.
+    Messages {
+        #[command(subcommand)]
+        action: MessagesAction,
+    },
+    /// The per-environment list of addresses never to send to.
+    Suppression {
+        #[command(subcommand)]
+        action: SuppressionAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessagesAction {
+    /// One message's story, in time order.
+    Show {
+        /// The message (job) id.
+        id: String,
+        /// One JSON object, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressionAction {
+    /// Every suppressed address of an environment.
+    List {
+        #[arg(long)]
+        environment: String,
+        /// One JSON object per line, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suppress an address.
+    Add {
+        address: String,
+        #[arg(long)]
+        environment: String,
+        /// Why, as shown by `list`.
+        #[arg(long, default_value = "manual")]
+        reason: String,
+    },
+    /// Stop suppressing an address.
+    Remove {
+        address: String,
+        #[arg(long)]
+        environment: String,
+    },
+    /// Whether an address is suppressed.
+    Check {
+        address: String,
+        #[arg(long)]
+        environment: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -227,6 +285,28 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 let action = dlq::Action::Purge;
                 dlq::apply(config, action, filter.into(), None, dry_run, yes).await
             }
+        },
+        Command::Messages {
+            action: MessagesAction::Show { id, json },
+        } => ledger::show(config, &id, json).await,
+        Command::Suppression { action } => match action {
+            SuppressionAction::List { environment, json } => {
+                ledger::list(config, &environment, json).await
+            }
+            SuppressionAction::Add {
+                address,
+                environment,
+                reason,
+            } => ledger::add(config, &environment, &address, &reason).await,
+            SuppressionAction::Remove {
+                address,
+                environment,
+            } => ledger::remove(config, &environment, &address).await,
+            SuppressionAction::Check {
+                address,
+                environment,
+                json,
+            } => ledger::check(config, &environment, &address, json).await,
         },
     }
 }

@@ -1,0 +1,493 @@
+//! The same rules checked on both stores: the embedded one in a temporary
+//! file, the Redis one on 127.0.0.1:6379 under a key prefix of its own.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::*;
+use crate::settings::Secret;
+
+const LEASE: Duration = Duration::from_secs(30);
+
+fn acceptance(provider_id: &str) -> Acceptance {
+    Acceptance {
+        provider_message_id: provider_id.into(),
+        accepted_at: "2026-11-30T12:00:01Z".into(),
+        attempts: 2,
+        event: json!({"type": "message.sent", "provider_message_id": provider_id}),
+    }
+}
+
+struct TestStore {
+    ledger: Ledger,
+    /// Keeps the embedded file until the test ends.
+    _dir: Option<tempfile::TempDir>,
+    /// The Redis prefix to clean up.
+    prefix: Option<String>,
+}
+
+impl TestStore {
+    async fn embedded(ttl: Duration) -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = IdempotencySettings {
+            store: StoreKind::Embedded,
+            path: dir.path().join("ledger.redb"),
+            ttl,
+            ..IdempotencySettings::default()
+        };
+        TestStore {
+            ledger: Ledger::open(&settings).await.unwrap(),
+            _dir: Some(dir),
+            prefix: None,
+        }
+    }
+
+    async fn redis(ttl: Duration) -> TestStore {
+        let prefix = format!("test-ledger-{}:", uuid::Uuid::new_v4().simple());
+        let settings = IdempotencySettings {
+            store: StoreKind::Redis,
+            url: Secret::new("redis://127.0.0.1:6379/0"),
+            prefix: prefix.clone(),
+            ttl,
+            ..IdempotencySettings::default()
+        };
+        TestStore {
+            ledger: Ledger::open(&settings).await.unwrap(),
+            _dir: None,
+            prefix: Some(prefix),
+        }
+    }
+
+    /// Deletes the Redis keys this test made.
+    async fn clean(self) {
+        let Some(prefix) = self.prefix else { return };
+        let client = ::redis::Client::open("redis://127.0.0.1:6379/0").unwrap();
+        let mut c = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = ::redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            let _: i64 = ::redis::cmd("DEL")
+                .arg(keys)
+                .query_async(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn both(ttl: Duration) -> [TestStore; 2] {
+    [TestStore::embedded(ttl).await, TestStore::redis(ttl).await]
+}
+
+fn token(claim: Claim) -> ClaimToken {
+    match claim {
+        Claim::Acquired(token) => token,
+        other => panic!("expected Acquired, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_recorded_acceptance_answers_every_later_claim() {
+    for store in both(Duration::from_secs(60)).await {
+        let l = &store.ledger;
+        token(l.claim("m1", LEASE).await.unwrap());
+        match l.claim("m1", LEASE).await.unwrap() {
+            Claim::Held { retry_after } => assert!(retry_after <= LEASE, "{retry_after:?}"),
+            other => panic!("{:?}: expected Held, got {other:?}", l.kind()),
+        }
+        l.record("m1", &acceptance("0100-a")).await.unwrap();
+        assert_eq!(
+            l.claim("m1", LEASE).await.unwrap(),
+            Claim::Accepted(acceptance("0100-a")),
+            "{:?}",
+            l.kind()
+        );
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn only_the_owner_releases_and_a_released_id_is_claimed_afresh() {
+    for store in both(Duration::from_secs(60)).await {
+        let l = &store.ledger;
+        let owner = token(l.claim("m2", LEASE).await.unwrap());
+        l.release("m2", &ClaimToken::new()).await.unwrap();
+        assert!(
+            matches!(l.claim("m2", LEASE).await.unwrap(), Claim::Held { .. }),
+            "{:?}: a stranger's token released the claim",
+            l.kind()
+        );
+        l.release("m2", &owner).await.unwrap();
+        token(l.claim("m2", LEASE).await.unwrap());
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn a_claim_past_its_lease_is_taken_over_in_doubt() {
+    for store in both(Duration::from_secs(60)).await {
+        let l = &store.ledger;
+        token(l.claim("m3", Duration::from_millis(200)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let taken = match l.claim("m3", LEASE).await.unwrap() {
+            Claim::InDoubt(token) => token,
+            other => panic!("{:?}: expected InDoubt, got {other:?}", l.kind()),
+        };
+        assert!(matches!(
+            l.claim("m3", LEASE).await.unwrap(),
+            Claim::Held { .. }
+        ));
+        l.release("m3", &taken).await.unwrap();
+        token(l.claim("m3", LEASE).await.unwrap());
+        let kinds: Vec<ClaimKind> = l
+            .story("m3")
+            .await
+            .unwrap()
+            .unwrap()
+            .claims
+            .iter()
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ClaimKind::Claimed,
+                ClaimKind::InDoubt,
+                ClaimKind::Released,
+                ClaimKind::Claimed
+            ],
+            "{:?}",
+            l.kind()
+        );
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn records_are_forgotten_after_their_ttl() {
+    for store in both(Duration::from_millis(800)).await {
+        let l = &store.ledger;
+        token(l.claim("m4", LEASE).await.unwrap());
+        l.record("m4", &acceptance("0100-b")).await.unwrap();
+        assert!(l.story("m4").await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert_eq!(l.story("m4").await.unwrap(), None, "{:?}", l.kind());
+        token(l.claim("m4", LEASE).await.unwrap());
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn a_story_holds_claims_acceptance_and_feedback_events() {
+    for store in both(Duration::from_secs(60)).await {
+        let l = &store.ledger;
+        assert_eq!(l.story("m5").await.unwrap(), None);
+        token(l.claim("m5", LEASE).await.unwrap());
+        l.record("m5", &acceptance("0100-c")).await.unwrap();
+        let delivered = json!({"type": "message.delivered", "at": "2026-11-30T12:00:05Z"});
+        let bounced = json!({"type": "message.bounced", "at": "2026-11-30T12:00:09Z",
+                             "event_data": {"bounceType": "Permanent"}});
+        l.append_event("m5", &delivered).await.unwrap();
+        l.append_event("m5", &bounced).await.unwrap();
+        let story = l.story("m5").await.unwrap().unwrap();
+        assert_eq!(story.id, "m5");
+        assert_eq!(story.claims.len(), 1);
+        assert_eq!(story.acceptance, Some(acceptance("0100-c")));
+        assert_eq!(story.events, [delivered, bounced], "{:?}", l.kind());
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_id_acquire_it_exactly_once() {
+    for store in both(Duration::from_secs(60)).await {
+        let tasks: Vec<_> = (0..256)
+            .map(|_| {
+                let l = store.ledger.clone();
+                tokio::spawn(async move { l.claim("m6", LEASE).await.unwrap() })
+            })
+            .collect();
+        let mut acquired = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Claim::Acquired(_) => acquired += 1,
+                Claim::Held { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(acquired, 1, "{:?}", store.ledger.kind());
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn suppressions_are_per_environment_and_ignore_case() {
+    for store in both(Duration::from_secs(60)).await {
+        let l = &store.ledger;
+        l.suppress("prod", " Ada@Example.com", "bounce")
+            .await
+            .unwrap();
+        assert!(l.is_suppressed("prod", "ada@example.com").await.unwrap());
+        assert!(!l.is_suppressed("staging", "ada@example.com").await.unwrap());
+        let list = l.suppressed("prod").await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].address.as_str(), list[0].reason.as_str()),
+            ("ada@example.com", "bounce")
+        );
+        assert!(
+            l.suppressed("pro").await.unwrap().is_empty(),
+            "a prefix of the name"
+        );
+        assert!(l.unsuppress("prod", "ADA@example.com").await.unwrap());
+        assert!(!l.unsuppress("prod", "ada@example.com").await.unwrap());
+        assert!(!l.is_suppressed("prod", "ada@example.com").await.unwrap());
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn a_long_suppression_list_is_read_whole() {
+    for store in both(Duration::from_secs(60)).await {
+        let writes: Vec<_> = (0..1200)
+            .map(|i| {
+                let l = store.ledger.clone();
+                tokio::spawn(async move {
+                    l.suppress("prod", &format!("u{i:04}@example.com"), "complaint")
+                        .await
+                })
+            })
+            .collect();
+        for w in writes {
+            w.await.unwrap().unwrap();
+        }
+        let list = store.ledger.suppressed("prod").await.unwrap();
+        assert_eq!(list.len(), 1200, "{:?}", store.ledger.kind());
+        assert_eq!(list[0].address, "u0000@example.com");
+        assert_eq!(list[1199].address, "u1199@example.com");
+        store.clean().await;
+    }
+}
+
+#[tokio::test]
+async fn the_off_store_lets_every_claim_through_and_remembers_nothing() {
+    let l = Ledger::off();
+    token(l.claim("m7", LEASE).await.unwrap());
+    l.record("m7", &acceptance("0100-d")).await.unwrap();
+    token(l.claim("m7", LEASE).await.unwrap());
+    assert_eq!(l.story("m7").await.unwrap(), None);
+    l.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_embedded_ledger_keeps_its_records_when_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = IdempotencySettings {
+        path: dir.path().join("ledger.redb"),
+        ..IdempotencySettings::default()
+    };
+    let first = Ledger::open(&settings).await.unwrap();
+    token(first.claim("m8", LEASE).await.unwrap());
+    first.record("m8", &acceptance("0100-e")).await.unwrap();
+    first
+        .suppress("prod", "ada@example.com", "bounce")
+        .await
+        .unwrap();
+    drop(first);
+    let again = Ledger::open(&settings).await.unwrap();
+    assert_eq!(
+        again.claim("m8", LEASE).await.unwrap(),
+        Claim::Accepted(acceptance("0100-e"))
+    );
+    assert!(again
+        .is_suppressed("prod", "ada@example.com")
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn concurrent_writes_share_durable_commits() {
+    let store = TestStore::embedded(Duration::from_secs(60)).await;
+    let Backend::Embedded(embedded) = &store.ledger.backend else {
+        unreachable!()
+    };
+    let before = embedded.commits();
+    let tasks: Vec<_> = (0..256)
+        .map(|i| {
+            let l = store.ledger.clone();
+            tokio::spawn(async move { l.claim(&format!("g{i}"), LEASE).await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        token(task.await.unwrap());
+    }
+    let commits = embedded.commits() - before;
+    assert!(commits < 64, "256 claims took {commits} commits");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_ledger_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.redb");
+    std::fs::write(&path, vec![0x5a; 64 * 1024]).unwrap();
+    let settings = IdempotencySettings {
+        path: path.clone(),
+        ..IdempotencySettings::default()
+    };
+    let error = Ledger::open(&settings).await.unwrap_err();
+    assert!(matches!(error, LedgerError::Open { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains(&path.display().to_string()),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unwritable_place_is_an_error_naming_it() {
+    let path = std::path::PathBuf::from("/proc/herald-ledger.redb");
+    let settings = IdempotencySettings {
+        path: path.clone(),
+        ..IdempotencySettings::default()
+    };
+    let error = Ledger::open(&settings).await.unwrap_err();
+    assert!(
+        error.to_string().contains("/proc/herald-ledger.redb"),
+        "{error}"
+    );
+}
+
+/// A server that accepts connections and never answers.
+async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_fails_every_call_quickly() {
+    let (silent, server) = silent_server().await;
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    for port in [silent, refused] {
+        let settings = IdempotencySettings {
+            store: StoreKind::Redis,
+            url: Secret::new(format!("redis://:hunter2@127.0.0.1:{port}/0")),
+            timeout: Duration::from_millis(300),
+            ..IdempotencySettings::default()
+        };
+        let l = Ledger::open(&settings).await.unwrap();
+        let started = Instant::now();
+        let error = l.claim("m9", LEASE).await.unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        l.ping().await.unwrap_err();
+        l.suppressed("prod").await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "port {port}: {:?}",
+            started.elapsed()
+        );
+    }
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_damaged_ledger_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.redb");
+    let settings = IdempotencySettings {
+        path: path.clone(),
+        ..IdempotencySettings::default()
+    };
+    let ledger = Ledger::open(&settings).await.unwrap();
+    for i in 0..200 {
+        let id = format!("d{i}");
+        token(ledger.claim(&id, LEASE).await.unwrap());
+        ledger.record(&id, &acceptance("0100-f")).await.unwrap();
+    }
+    drop(ledger);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in bytes.iter_mut().skip(4096).step_by(7) {
+        *b ^= 0xa5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    match Ledger::open(&settings).await {
+        Err(error) => assert!(
+            error.to_string().contains(&path.display().to_string()),
+            "{error}"
+        ),
+        Ok(l) => {
+            // redb may repair what it can; then reads must fail cleanly, not panic.
+            let story = l.story("d1").await;
+            panic!("a damaged file opened; a read gave {story:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_process_on_a_workers_file_is_refused_unless_both_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = IdempotencySettings {
+        path: dir.path().join("ledger.redb"),
+        ..IdempotencySettings::default()
+    };
+    let worker = Ledger::open(&alone).await.unwrap();
+    let error = Ledger::open(&alone).await.unwrap_err();
+    assert!(
+        error.to_string().contains("another process has it open"),
+        "{error}"
+    );
+    drop(worker);
+
+    let shared = IdempotencySettings {
+        multi_process: true,
+        ..alone
+    };
+    let worker = Ledger::open(&shared).await.unwrap();
+    let operator = Ledger::open(&shared).await.unwrap();
+    operator
+        .suppress("prod", "ada@example.com", "manual")
+        .await
+        .unwrap();
+    assert!(worker
+        .is_suppressed("prod", "ada@example.com")
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn expired_entries_are_removed_from_the_file() {
+    let store = TestStore::embedded(Duration::from_millis(300)).await;
+    let Backend::Embedded(embedded) = &store.ledger.backend else {
+        unreachable!()
+    };
+    for i in 0..50 {
+        let id = format!("p{i}");
+        token(store.ledger.claim(&id, LEASE).await.unwrap());
+        store
+            .ledger
+            .record(&id, &acceptance("0100-p"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(embedded.stored_entries().await.unwrap(), 50);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while embedded.stored_entries().await.unwrap() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "expired entries were never purged"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
