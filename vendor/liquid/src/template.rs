@@ -31,6 +31,24 @@ impl Template {
         let runtime = runtime.build();
         self.template.render_to(writer, &runtime)
     }
+
+    /// Renders into `writer`, charging `budget` (Herald's patch): one budget
+    /// can span several renders.
+    pub fn render_to_with_budget(
+        &self,
+        writer: &mut dyn Write,
+        globals: &dyn crate::ObjectView,
+        budget: sync::Arc<runtime::Budget>,
+    ) -> Result<()> {
+        let runtime = runtime::RuntimeBuilder::new().set_globals(globals);
+        let runtime = match self.partials {
+            Some(ref partials) => runtime.set_partials(partials.as_ref()),
+            None => runtime,
+        };
+        let runtime = runtime.build();
+        runtime::set_budget(&runtime, budget);
+        self.template.render_to(writer, &runtime)
+    }
 }
 
 #[cfg(debug_assertions)]

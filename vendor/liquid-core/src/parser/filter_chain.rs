@@ -23,8 +23,16 @@ impl FilterChain {
 
     /// Process `Value` expression within `runtime`'s stack.
     pub fn evaluate<'s>(&'s self, runtime: &'s dyn Runtime) -> Result<ValueCow<'s>> {
-        // take either the provided value or the value from the provided variable
-        let mut entry = self.entry.evaluate(runtime)?;
+        // take either the provided value or the value from the provided variable;
+        // a missing variable is nil when filters follow (`missing | default: 1`)
+        let mut entry = if self.filters.is_empty() {
+            self.entry.evaluate(runtime)?
+        } else {
+            self.entry
+                .try_evaluate(runtime)
+                .unwrap_or(ValueCow::Owned(crate::model::Value::Nil))
+        };
+        let budget = (!self.filters.is_empty()).then(|| crate::runtime::budget_of(runtime));
 
         // apply all specified filters
         for filter in &self.filters {
@@ -37,6 +45,9 @@ impl FilterChain {
                     .context_key("input")
                     .value_with(|| format!("{}", entry.source()).into())?,
             );
+            if let Some(budget) = &budget {
+                budget.value(entry.as_view())?;
+            }
         }
 
         Ok(entry)

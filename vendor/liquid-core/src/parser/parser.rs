@@ -61,6 +61,7 @@ pub fn parse(text: &str, options: &Language) -> Result<Vec<Box<dyn Renderable>>>
         .next()
         .expect("Unwrapping LiquidFile to access the elements.")
         .into_inner();
+    check_integer_literals(&liquid)?;
 
     let mut renderables = Vec::new();
 
@@ -76,6 +77,21 @@ pub fn parse(text: &str, options: &Language) -> Result<Vec<Box<dyn Renderable>>>
         )?);
     }
     Ok(renderables)
+}
+
+/// Integer literals beyond `i64` are an error rather than a panic later on.
+fn check_integer_literals(pairs: &Pairs<'_>) -> Result<()> {
+    let too_large = pairs
+        .clone()
+        .flatten()
+        .find(|p| p.as_rule() == Rule::IntegerLiteral && p.as_str().parse::<i64>().is_err());
+    match too_large {
+        Some(pair) => Err(error_from_pair(
+            pair,
+            "Integer literal out of range (beyond 64 bits).".to_owned(),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Given a `Variable` as a string, parses it into a `Variable`.
@@ -761,6 +777,7 @@ impl<'a> BlockElement<'a> {
 pub struct TagTokenIter<'a> {
     iter: Box<dyn Iterator<Item = TagToken<'a>> + 'a>,
     position: ::pest::Position<'a>,
+    raw: &'a str,
 }
 impl<'a> Iterator for TagTokenIter<'a> {
     type Item = TagToken<'a>;
@@ -773,9 +790,16 @@ impl<'a> Iterator for TagTokenIter<'a> {
 impl<'a> TagTokenIter<'a> {
     fn new(name: &Pair<'a>, tokens: Pairs<'a>) -> Self {
         TagTokenIter {
+            raw: tokens.as_str(),
             iter: Box::new(tokens.map(TagToken::from)),
             position: name.as_span().end_pos(),
         }
+    }
+
+    /// The tag's source after its name, line breaks included (for tags such
+    /// as `{% liquid %}` that read their arguments line by line).
+    pub fn raw_str(&self) -> &'a str {
+        self.raw
     }
 
     /// Creates an error with the given message pointing at the current

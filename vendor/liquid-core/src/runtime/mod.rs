@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 #![warn(unused_extern_crates)]
 
+mod budget;
 mod expression;
 mod partials;
 mod renderable;
@@ -11,6 +12,7 @@ mod stack;
 mod template;
 mod variable;
 
+pub use self::budget::*;
 pub use self::expression::*;
 pub use self::partials::*;
 pub use self::renderable::*;

@@ -255,11 +255,14 @@ pub struct SandboxedStackFrame<P, O> {
 impl<P: super::Runtime, O: ObjectView> SandboxedStackFrame<P, O> {
     /// Create a new [`SandboxedStackFrame`] from a parent and some data
     pub fn new(parent: P, data: O) -> Self {
+        // the sandbox has its own registers, but spends its parent's budget
+        let registers = Registers::default();
+        super::set_budget_in(&registers, super::budget_of(&parent));
         Self {
             parent,
             name: None,
             data,
-            registers: Default::default(),
+            registers,
         }
     }
 

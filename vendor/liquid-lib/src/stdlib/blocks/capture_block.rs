@@ -78,13 +78,38 @@ impl Capture {
 
 impl Renderable for Capture {
     fn render_to(&self, _writer: &mut dyn Write, runtime: &dyn Runtime) -> Result<()> {
-        let mut captured = Vec::new();
+        let budget = liquid_core::runtime::budget_of(runtime);
+        let mut captured = Capped {
+            buffer: Vec::new(),
+            budget: &budget,
+        };
         self.template
             .render_to(&mut captured, runtime)
             .trace_with(|| self.trace().into())?;
 
-        let output = String::from_utf8(captured).expect("render only writes UTF-8");
+        let output = String::from_utf8(captured.buffer).expect("render only writes UTF-8");
         runtime.set_global(self.id.clone(), Value::scalar(output));
+        Ok(())
+    }
+}
+
+/// A capture buffer that fails past the budget's size for one value.
+struct Capped<'b> {
+    buffer: Vec<u8>,
+    budget: &'b liquid_core::runtime::Budget,
+}
+
+impl Write for Capped<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let len = (self.buffer.len() + bytes.len()) as u64;
+        if self.budget.value_len(len).is_err() {
+            return Err(std::io::Error::other("render limit exceeded: max_value_bytes"));
+        }
+        self.buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }

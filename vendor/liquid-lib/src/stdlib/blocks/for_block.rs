@@ -2,7 +2,7 @@ use std::fmt;
 use std::io::Write;
 
 use liquid_core::error::{ResultLiquidExt, ResultLiquidReplaceExt};
-use liquid_core::model::{Object, ObjectView, Value, ValueCow, ValueView};
+use liquid_core::model::{ObjectView, Value, ValueCow, ValueView};
 use liquid_core::parser::BlockElement;
 use liquid_core::parser::TryMatchToken;
 use liquid_core::runtime::{Interrupt, InterruptRegister};
@@ -70,6 +70,8 @@ impl ParseBlock for ForBlock {
 
         while let Some(token) = arguments.next() {
             match token.as_str() {
+                // Shopify accepts parameters separated by commas
+                "," => {}
                 "limit" => limit = Some(parse_attr(&mut arguments)?),
                 "offset" => offset = Some(parse_attr(&mut arguments)?),
                 "reversed" => reversed = true,
@@ -176,6 +178,10 @@ impl Renderable for For {
             .range
             .evaluate(runtime)
             .trace_with(|| self.trace().into())?;
+        let budget = liquid_core::runtime::budget_of(runtime);
+        if let Range::Counted(start, stop) = range {
+            budget.range(start, stop)?;
+        }
         let array = range.evaluate()?;
         let limit = evaluate_attr(&self.limit, runtime)?;
         let offset = evaluate_attr(&self.offset, runtime)?.unwrap_or(0);
@@ -194,6 +200,7 @@ impl Renderable for For {
                 let parentloop = runtime.try_get(&[liquid_core::model::Scalar::new("forloop")]);
                 let parentloop_ref = parentloop.as_ref().map(|v| v.as_view());
                 for (i, v) in array.into_iter().enumerate() {
+                    budget.iteration()?;
                     let forloop = ForloopObject::new(i, range_len).parentloop(parentloop_ref);
                     let mut root = std::collections::HashMap::<
                         liquid_core::model::KStringRef<'_>,
@@ -317,6 +324,8 @@ impl ParseBlock for TableRowBlock {
 
         while let Some(token) = arguments.next() {
             match token.as_str() {
+                // Shopify accepts parameters separated by commas
+                "," => {}
                 "cols" => cols = Some(parse_attr(&mut arguments)?),
                 "limit" => limit = Some(parse_attr(&mut arguments)?),
                 "offset" => offset = Some(parse_attr(&mut arguments)?),
@@ -402,19 +411,23 @@ impl Renderable for TableRow {
             .range
             .evaluate(runtime)
             .trace_with(|| self.trace().into())?;
+        let budget = liquid_core::runtime::budget_of(runtime);
+        if let Range::Counted(start, stop) = range {
+            budget.range(start, stop)?;
+        }
         let array = range.evaluate()?;
         let cols = evaluate_attr(&self.cols, runtime)?;
         let limit = evaluate_attr(&self.limit, runtime)?;
         let offset = evaluate_attr(&self.offset, runtime)?.unwrap_or(0);
         let array = iter_array(array, limit, offset, false);
 
-        let mut helper_vars = Object::new();
-
+        // Shopify's layout: rows open with `<tr class="rowN">`, the first
+        // followed by a newline, and each closes with `</tr>` and a newline.
         let range_len = array.len();
-        helper_vars.insert("length".into(), Value::scalar(range_len as i64));
-
+        let cols = cols.filter(|c| *c > 0).unwrap_or(range_len.max(1));
+        write!(writer, "<tr class=\"row1\">\n").replace("Failed to render")?;
         for (i, v) in array.into_iter().enumerate() {
-            let cols = cols.unwrap_or(range_len);
+            budget.iteration()?;
             let col_index = i % cols;
             let row_index = i / cols;
 
@@ -424,12 +437,9 @@ impl Renderable for TableRow {
                 &dyn ValueView,
             >::new();
             root.insert("tablerow".into(), &tablerow);
+            root.insert("tablerowloop".into(), &tablerow);
             root.insert(self.var_name.as_ref(), &v);
 
-            if tablerow.col_first {
-                write!(writer, "<tr class=\"row{}\">", row_index + 1)
-                    .replace("Failed to render")?;
-            }
             write!(writer, "<td class=\"col{}\">", col_index + 1).replace("Failed to render")?;
 
             let scope = StackFrame::new(runtime, &root);
@@ -440,10 +450,16 @@ impl Renderable for TableRow {
                 .value_with(|| format!("{}", i + 1).into())?;
 
             write!(writer, "</td>").replace("Failed to render")?;
-            if tablerow.col_last {
-                write!(writer, "</tr>").replace("Failed to render")?;
+            if tablerow.col_last && !tablerow.last {
+                write!(writer, "</tr>\n<tr class=\"row{}\">", row_index + 2)
+                    .replace("Failed to render")?;
+            }
+            let interrupt = scope.registers().get_mut::<InterruptRegister>().reset();
+            if let Some(Interrupt::Break) = interrupt {
+                break;
             }
         }
+        write!(writer, "</tr>\n").replace("Failed to render")?;
 
         Ok(())
     }
@@ -462,6 +478,7 @@ struct TableRowObject {
     col: i64,
     col_first: bool,
     col_last: bool,
+    row: i64,
 }
 
 impl TableRowObject {
@@ -486,6 +503,7 @@ impl TableRowObject {
             col: (col + 1),
             col_first,
             col_last,
+            row: i / cols + 1,
         }
     }
 }

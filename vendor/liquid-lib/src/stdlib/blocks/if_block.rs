@@ -2,7 +2,7 @@ use std::fmt;
 use std::io::Write;
 
 use liquid_core::error::ResultLiquidExt;
-use liquid_core::model::{ValueView, ValueViewCmp};
+use liquid_core::model::{Value, ValueCow, ValueView, ValueViewCmp};
 use liquid_core::parser::BlockElement;
 use liquid_core::parser::TagToken;
 use liquid_core::Expression;
@@ -201,30 +201,89 @@ enum Condition {
     Existence(ExistenceCondition),
     Conjunction(Box<Condition>, Box<Condition>),
     Disjunction(Box<Condition>, Box<Condition>),
+    /// What a dropped chain leaves behind.
+    Empty,
 }
 
 impl Condition {
+    /// Shopify evaluates `and`/`or` right to left with equal precedence:
+    /// `a or b and c` is `a or (b and c)`. Walked iteratively, so a long
+    /// chain cannot exhaust the stack.
     pub(crate) fn evaluate(&self, runtime: &dyn Runtime) -> Result<bool> {
+        let mut operators = Vec::new();
+        let mut atom = self;
+        loop {
+            match atom {
+                Condition::Conjunction(left, right) => {
+                    operators.push((true, &**left));
+                    atom = right;
+                }
+                Condition::Disjunction(left, right) => {
+                    operators.push((false, &**left));
+                    atom = right;
+                }
+                _ => break,
+            }
+        }
+        let mut result = atom.evaluate_atom(runtime)?;
+        for (conjunction, left) in operators.into_iter().rev() {
+            result = if conjunction {
+                result && left.evaluate_atom(runtime)?
+            } else {
+                result || left.evaluate_atom(runtime)?
+            };
+        }
+        Ok(result)
+    }
+
+    fn evaluate_atom(&self, runtime: &dyn Runtime) -> Result<bool> {
         match *self {
             Condition::Binary(ref c) => c.evaluate(runtime),
             Condition::Existence(ref c) => c.evaluate(runtime),
-            Condition::Conjunction(ref left, ref right) => {
-                Ok(left.evaluate(runtime)? && right.evaluate(runtime)?)
+            Condition::Empty => Ok(false),
+            _ => self.evaluate(runtime),
+        }
+    }
+}
+
+impl Drop for Condition {
+    /// Dismantles right-nested chains iteratively (a long `and` chain would
+    /// otherwise recurse once per operand when dropped).
+    fn drop(&mut self) {
+        let mut next = match self {
+            Condition::Conjunction(_, right) | Condition::Disjunction(_, right) => {
+                Some(std::mem::replace(&mut **right, Condition::Empty))
             }
-            Condition::Disjunction(ref left, ref right) => {
-                Ok(left.evaluate(runtime)? || right.evaluate(runtime)?)
-            }
+            _ => None,
+        };
+        while let Some(mut condition) = next.take() {
+            next = match &mut condition {
+                Condition::Conjunction(_, right) | Condition::Disjunction(_, right) => {
+                    Some(std::mem::replace(&mut **right, Condition::Empty))
+                }
+                _ => None,
+            };
         }
     }
 }
 
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Condition::Binary(ref c) => write!(f, "{c}"),
-            Condition::Existence(ref c) => write!(f, "{c}"),
-            Condition::Conjunction(ref left, ref right) => write!(f, "{left} and {right}"),
-            Condition::Disjunction(ref left, ref right) => write!(f, "{left} or {right}"),
+        let mut condition = self;
+        loop {
+            match condition {
+                Condition::Binary(c) => return write!(f, "{c}"),
+                Condition::Existence(c) => return write!(f, "{c}"),
+                Condition::Conjunction(left, right) => {
+                    write!(f, "{left} and ")?;
+                    condition = right;
+                }
+                Condition::Disjunction(left, right) => {
+                    write!(f, "{left} or ")?;
+                    condition = right;
+                }
+                Condition::Empty => return Ok(()),
+            }
         }
     }
 }
@@ -238,9 +297,11 @@ struct BinaryCondition {
 
 impl BinaryCondition {
     pub(crate) fn evaluate(&self, runtime: &dyn Runtime) -> Result<bool> {
-        let a = self.lh.evaluate(runtime)?;
+        // a missing variable compares as nil, as in Shopify
+        let nil = || ValueCow::Owned(Value::Nil);
+        let a = self.lh.try_evaluate(runtime).unwrap_or_else(nil);
         let ca = ValueViewCmp::new(a.as_view());
-        let b = self.rh.evaluate(runtime)?;
+        let b = self.rh.try_evaluate(runtime).unwrap_or_else(nil);
         let cb = ValueViewCmp::new(b.as_view());
 
         let result = match self.comparison {
@@ -410,36 +471,37 @@ fn parse_atom_condition(arguments: &mut PeekableTagTokenIter<'_>) -> Result<Cond
     Ok(cond)
 }
 
-fn parse_conjunction_chain(arguments: &mut PeekableTagTokenIter<'_>) -> Result<Condition> {
-    let mut lh = parse_atom_condition(arguments)?;
-
-    while let Some("and") = arguments.peek().map(TagToken::as_str) {
-        arguments.next();
-        let rh = parse_atom_condition(arguments)?;
-        lh = Condition::Conjunction(Box::new(lh), Box::new(rh));
-    }
-
-    Ok(lh)
-}
-
-/// Common parsing for "if" and "unless" condition
+/// Common parsing for "if" and "unless" condition: operands joined by
+/// `and`/`or`, nested to the right (Shopify evaluates them right to left).
 fn parse_condition(arguments: TagTokenIter<'_>) -> Result<Condition> {
     let mut arguments = PeekableTagTokenIter {
         iter: arguments,
         peeked: None,
     };
-    let mut lh = parse_conjunction_chain(&mut arguments)?;
-
+    let mut atoms = vec![parse_atom_condition(&mut arguments)?];
+    let mut operators = Vec::new();
     while let Some(token) = arguments.next() {
-        token
-            .expect_str("or")
-            .into_result_custom_msg("\"and\" or \"or\" expected.")?;
-
-        let rh = parse_conjunction_chain(&mut arguments)?;
-        lh = Condition::Disjunction(Box::new(lh), Box::new(rh));
+        let conjunction = match token.as_str() {
+            "and" => true,
+            "or" => false,
+            _ => {
+                return token
+                    .raise_custom_error("\"and\" or \"or\" expected.")
+                    .into_err()
+            }
+        };
+        operators.push(conjunction);
+        atoms.push(parse_atom_condition(&mut arguments)?);
     }
-
-    Ok(lh)
+    let mut condition = atoms.pop().expect("at least one operand");
+    while let (Some(left), Some(conjunction)) = (atoms.pop(), operators.pop()) {
+        condition = if conjunction {
+            Condition::Conjunction(Box::new(left), Box::new(condition))
+        } else {
+            Condition::Disjunction(Box::new(left), Box::new(condition))
+        };
+    }
+    Ok(condition)
 }
 
 /// Format an error for an unexpected value.

@@ -55,6 +55,9 @@ impl Filter for JoinFilter {
         let input = input
             .as_array()
             .ok_or_else(|| invalid_input("Array of strings expected"))?;
+        // checked before building it: the separator repeats once per element
+        let len = input.size().max(0) as u64 * separator.len() as u64;
+        liquid_core::runtime::budget_of(runtime).value_len(len)?;
         let input = input.values().map(|x| x.to_kstr());
 
         Ok(Value::scalar(itertools::join(input, separator.as_str())))

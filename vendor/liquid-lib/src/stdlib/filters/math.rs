@@ -8,7 +8,19 @@ use liquid_core::{
 };
 use liquid_core::{Value, ValueView};
 
+use liquid_core::model::ScalarCow;
+
 use crate::{invalid_argument, invalid_input};
+
+/// The number a math filter works on: nil counts as 0, as in Shopify.
+fn number_input(input: &dyn ValueView) -> Result<ScalarCow<'_>> {
+    if input.is_nil() {
+        return Ok(ScalarCow::new(0));
+    }
+    input
+        .as_scalar()
+        .ok_or_else(|| invalid_input("Number expected"))
+}
 
 #[derive(Clone, ParseFilter, FilterReflection)]
 #[filter(
@@ -24,9 +36,7 @@ struct AbsFilter;
 
 impl Filter for AbsFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
         input
             .to_integer()
             .map(|i| Value::scalar(i.abs()))
@@ -61,9 +71,7 @@ impl Filter for AtLeastFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let min = args
             .min
@@ -110,9 +118,7 @@ impl Filter for AtMostFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let max = args
             .max
@@ -159,9 +165,7 @@ impl Filter for PlusFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let operand = args
             .operand
@@ -208,9 +212,7 @@ impl Filter for MinusFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let operand = args
             .operand
@@ -257,9 +259,7 @@ impl Filter for TimesFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let operand = args
             .operand
@@ -306,9 +306,7 @@ impl Filter for DividedByFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let operand = args
             .operand
@@ -365,9 +363,7 @@ impl Filter for ModuloFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let input = input
-            .as_scalar()
-            .ok_or_else(|| invalid_input("Number expected"))?;
+        let input = number_input(input)?;
 
         let operand = args
             .operand
@@ -462,9 +458,8 @@ struct CeilFilter;
 
 impl Filter for CeilFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        let n = input
-            .as_scalar()
-            .and_then(|s| s.to_float())
+        let n = number_input(input)?
+            .to_float()
             .ok_or_else(|| invalid_input("Number expected"))?;
         Ok(Value::scalar(n.ceil() as i64))
     }
@@ -484,9 +479,8 @@ struct FloorFilter;
 
 impl Filter for FloorFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        let n = input
-            .as_scalar()
-            .and_then(|s| s.to_float())
+        let n = number_input(input)?
+            .to_float()
             .ok_or_else(|| invalid_input("Number expected"))?;
         Ok(Value::scalar(n.floor() as i64))
     }

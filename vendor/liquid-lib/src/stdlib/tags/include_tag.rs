@@ -83,6 +83,8 @@ struct Include {
 
 impl Renderable for Include {
     fn render_to(&self, writer: &mut dyn Write, runtime: &dyn Runtime) -> Result<()> {
+        let budget = liquid_core::runtime::budget_of(runtime);
+        let _depth = budget.enter_partial()?;
         let value = self.partial.evaluate(runtime)?;
         if !value.is_scalar() {
             return Error::with_msg("Can only `include` strings")

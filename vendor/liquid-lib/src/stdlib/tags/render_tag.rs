@@ -2,7 +2,7 @@ use std::io::Write;
 
 use liquid_core::error::ResultLiquidExt;
 use liquid_core::model::KString;
-use liquid_core::parser::TryMatchToken;
+use liquid_core::parser::{TagToken, TryMatchToken};
 use liquid_core::runtime::GlobalFrame;
 use liquid_core::runtime::Interrupt;
 use liquid_core::runtime::InterruptRegister;
@@ -17,6 +17,7 @@ use liquid_core::{ParseTag, TagReflection, TagTokenIter};
 
 use crate::stdlib::ForloopObject;
 use crate::stdlib::RangeExpression;
+use crate::stdlib::Range;
 
 #[derive(Copy, Clone, Debug, Default)]
 pub struct RenderTag;
@@ -35,6 +36,34 @@ impl TagReflection for RenderTag {
     fn description(&self) -> &str {
         "insert the rendered content of another template in this template"
     }
+}
+
+/// The variable of `with x [as name]` / `for xs [as name]`, and the token
+/// after it: `name` when given, else the partial's own name (`'product'`
+/// gives `product`), as in Shopify.
+fn variable_name<'a>(
+    arguments: &mut TagTokenIter<'a>,
+    partial: &Expression,
+) -> Result<(KString, Option<TagToken<'a>>)> {
+    let next = arguments.next();
+    if next.as_ref().map(|t| t.as_str()) == Some("as") {
+        let name = arguments
+            .expect_next("Identifier expected.")?
+            .expect_identifier()
+            .into_result()?
+            .to_owned()
+            .into();
+        return Ok((name, arguments.next()));
+    }
+    let name = match partial {
+        Expression::Literal(name) => {
+            let name = name.to_kstr();
+            let name = name.rsplit('/').next().unwrap_or_default();
+            KString::from_ref(name.strip_suffix(".liquid").unwrap_or(name))
+        }
+        Expression::Variable(_) => return Err(arguments.raise_error("\"as\" expected.")),
+    };
+    Ok((name, next))
 }
 
 impl ParseTag for RenderTag {
@@ -57,21 +86,10 @@ impl ParseTag for RenderTag {
                     .expect_value()
                     .into_result()?;
 
-                arguments
-                    .expect_next("\"as\" expected.")?
-                    .expect_str("as")
-                    .into_result_custom_msg("expected \"as\" to be used for the assignment")?;
-
-                vars.push((
-                    arguments
-                        .expect_next("expected identifier")?
-                        .expect_identifier()
-                        .into_result()?
-                        .to_owned()
-                        .into(),
-                    val,
-                ));
-                token = arguments.next();
+                // Shopify: `as name` is optional; the partial's name is the default
+                let (name, next) = variable_name(&mut arguments, &partial)?;
+                vars.push((name, val));
+                token = next;
             }
             Some("for") => {
                 let range = arguments.expect_next("Array or range expected.")?;
@@ -85,19 +103,9 @@ impl ParseTag for RenderTag {
                     },
                 };
 
-                arguments
-                    .expect_next("\"as\" expected")?
-                    .expect_str("as")
-                    .into_result_custom_msg("\"as\" expected")?;
+                let (var_name, next) = variable_name(&mut arguments, &partial)?;
 
-                let var_name = arguments
-                    .expect_next("Identifier expected.")?
-                    .expect_identifier()
-                    .into_result()?
-                    .to_owned()
-                    .into();
-
-                token = arguments.next();
+                token = next;
                 for_ = Some((range, var_name));
             }
             _ => {}
@@ -152,6 +160,8 @@ struct Render {
 
 impl Renderable for Render {
     fn render_to(&self, writer: &mut dyn Write, runtime: &dyn Runtime) -> Result<()> {
+        let budget = liquid_core::runtime::budget_of(runtime);
+        let _depth = budget.enter_partial()?;
         let value = self.partial.evaluate(runtime)?;
         if !value.is_scalar() {
             return Error::with_msg("Can only `include` strings")
@@ -164,11 +174,15 @@ impl Renderable for Render {
             let range = range
                 .evaluate(runtime)
                 .trace_with(|| format!("{{% render {} %}}", self.partial).into())?;
+            if let Range::Counted(start, stop) = range {
+                budget.range(start, stop)?;
+            }
             let array = range.evaluate()?;
 
             if !array.is_empty() {
                 let len = array.len();
                 for (i, v) in array.into_iter().enumerate() {
+                    budget.iteration()?;
                     let forloop = ForloopObject::new(i, len);
 
                     let mut root = std::collections::HashMap::new();

@@ -45,13 +45,26 @@ impl Filter for SplitFilter {
         if input.is_empty() {
             Ok(Value::Array(Vec::new()))
         } else {
-            // Split and construct resulting Array
-            Ok(Value::Array(
-                input
-                    .split(args.pattern.as_str())
-                    .map(|s| Value::scalar(s.to_owned()))
-                    .collect(),
-            ))
+            // checked before building it: every element costs 16 bytes
+            let pattern = args.pattern.as_str();
+            let pieces = if pattern.is_empty() {
+                input.chars().count()
+            } else {
+                input.matches(pattern).count() + 1
+            };
+            let len = input.len() as u64 + pieces as u64 * 16;
+            liquid_core::runtime::budget_of(runtime).value_len(len)?;
+            // Shopify (Ruby): an empty pattern splits into characters, and
+            // trailing empty strings are dropped
+            let mut parts: Vec<Value> = if pattern.is_empty() {
+                input.chars().map(|c| Value::scalar(c.to_string())).collect()
+            } else {
+                input.split(pattern).map(|s| Value::scalar(s.to_owned())).collect()
+            };
+            while parts.last().is_some_and(|v| v.to_kstr().is_empty()) {
+                parts.pop();
+            }
+            Ok(Value::Array(parts))
         }
     }
 }

@@ -40,6 +40,15 @@ impl Filter for ReplaceFilter {
         let input = input.to_kstr();
 
         let replace = args.replace.unwrap_or_else(|| "".into());
+        // checked before building it: an empty search inserts `replace`
+        // between every character
+        let matches = if args.search.is_empty() {
+            input.chars().count() + 1
+        } else {
+            input.matches(args.search.as_str()).count()
+        };
+        let len = input.len() + matches.saturating_mul(replace.len());
+        liquid_core::runtime::budget_of(runtime).value_len(len as u64)?;
 
         Ok(Value::scalar(
             input.replace(args.search.as_str(), replace.as_str()),
