@@ -72,10 +72,12 @@ pub fn load_templates(
     problems: &mut Vec<String>,
 ) -> TemplateStore {
     let dir = &settings.templates.dir;
+    let limits = settings.limits.render();
     let result = if dir.is_dir() {
-        TemplateStore::load_dir(dir)
+        TemplateStore::load_dir_with(dir, &limits)
     } else if embedded {
-        TemplateStore::from_files("(built-in examples)", EXAMPLE_TEMPLATES.iter().copied())
+        let examples = EXAMPLE_TEMPLATES.iter().copied();
+        TemplateStore::from_files_with("(built-in examples)", examples, &limits)
     } else {
         Err(vec![format!(
             "templates.dir: {} is not a directory",
@@ -84,6 +86,6 @@ pub fn load_templates(
     };
     result.unwrap_or_else(|p| {
         problems.extend(p);
-        TemplateStore::empty()
+        TemplateStore::empty_with(&limits)
     })
 }

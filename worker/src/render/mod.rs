@@ -3,6 +3,7 @@
 
 pub mod attachments;
 mod context;
+pub mod engine;
 pub mod mime;
 pub mod templates;
 pub mod tracking;
@@ -15,6 +16,7 @@ use liquid::{Object, Template};
 
 pub use attachments::Attachment;
 pub use context::job_globals;
+pub use engine::{RenderBudget, RenderLimits, TemplateError};
 pub use templates::{TemplateSet, TemplateStore, EXAMPLE_TEMPLATES};
 
 use crate::settings::EnvironmentSettings;
@@ -51,6 +53,26 @@ pub enum RenderError {
     /// A template, a sender field or an attachment is wrong: a fatal error.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A template of `field` reached a render limit (`limit` names it, e.g.
+    /// `max_loop_iterations`): a fatal error.
+    #[error("{field}: {message}")]
+    Limit {
+        field: String,
+        limit: &'static str,
+        message: String,
+    },
+}
+
+/// `field`'s template error, a limit breach kept apart.
+pub fn template_error(field: &str, error: TemplateError) -> RenderError {
+    match error {
+        TemplateError::Limit { limit, .. } => RenderError::Limit {
+            field: field.to_owned(),
+            limit,
+            message: error.to_string(),
+        },
+        other => invalid(field, other.to_string()),
+    }
 }
 
 /// A fatal rendering error of `field`.
@@ -119,8 +141,9 @@ pub fn render_with(
     job: &Job,
 ) -> Result<RenderedEmail, RenderError> {
     let overrides = job.overrides.clone().unwrap_or_default();
+    let budget = store.budget();
     let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
-        render_field(store, globals, name, job_value.as_deref(), default)
+        render_field(store, &budget, globals, name, job_value.as_deref(), default)
     };
     let to_address = match field("overrides.to", &overrides.to, None)? {
         Some(to) => to,
@@ -156,7 +179,7 @@ pub fn render_with(
         "reply_to",
         field("reply_to", &overrides.reply_to, sender.reply_to.as_ref())?,
     )?;
-    let (subject, html, text) = render_content(store, globals, job)?;
+    let (subject, html, text) = render_content(store, &budget, globals, job)?;
     let subject = subject.trim().to_owned();
     no_line_breaks("subject", Some(&subject))?;
     if subject.is_empty() {
@@ -181,6 +204,7 @@ type Content = (String, Option<String>, Option<String>);
 
 fn render_content(
     store: &TemplateStore,
+    budget: &RenderBudget,
     globals: &Object,
     job: &Job,
 ) -> Result<Content, RenderError> {
@@ -188,8 +212,8 @@ fn render_content(
         let one = |name: &str, source: &str| {
             let template = store
                 .parse(source)
-                .map_err(|e| invalid(&format!("template.{name}"), e))?;
-            run(&template, globals, &format!("template.{name}"))
+                .map_err(|e| template_error(&format!("template.{name}"), e))?;
+            run(budget, &template, globals, &format!("template.{name}"))
         };
         let html = inline.html.as_deref().map(|s| one("html", s)).transpose()?;
         let text = inline.text.as_deref().map(|s| one("text", s)).transpose()?;
@@ -208,34 +232,40 @@ fn render_content(
         )
     })?;
     let at = |file: &str| format!("{}/{file}", job.workflow);
-    let subject = run(&set.subject, globals, &at("subject.liquid"))?;
+    let subject = run(budget, &set.subject, globals, &at("subject.liquid"))?;
     let text = set
         .text
         .as_ref()
-        .map(|t| run(t, globals, &at("text.liquid")))
+        .map(|t| run(budget, t, globals, &at("text.liquid")))
         .transpose()?;
     let mut html = set
         .html
         .as_ref()
-        .map(|t| run(t, globals, &at("html.liquid")))
+        .map(|t| run(budget, t, globals, &at("html.liquid")))
         .transpose()?;
     if let (Some(layout), Some(body)) = (&set.layout, html.take()) {
         let mut wrapped = globals.clone();
         wrapped.insert("content".into(), liquid::model::Value::scalar(body));
-        html = Some(run(layout, &wrapped, "layout.html.liquid")?);
+        html = Some(run(budget, layout, &wrapped, "layout.html.liquid")?);
     }
     Ok((subject, html, text))
 }
 
-fn run(template: &Template, globals: &Object, field: &str) -> Result<String, RenderError> {
-    template
-        .render(globals)
-        .map_err(|e| invalid(field, templates::one_line(&e.to_string())))
+fn run(
+    budget: &RenderBudget,
+    template: &Template,
+    globals: &Object,
+    field: &str,
+) -> Result<String, RenderError> {
+    budget
+        .render(template, globals)
+        .map_err(|e| template_error(field, e))
 }
 
 /// The job's value if given, else the environment's default; both Liquid.
 fn render_field(
     store: &TemplateStore,
+    budget: &RenderBudget,
     globals: &Object,
     name: &str,
     job_value: Option<&str>,
@@ -243,10 +273,10 @@ fn render_field(
 ) -> Result<Option<String>, RenderError> {
     let rendered = match (job_value, default) {
         (Some(source), _) => {
-            let template = store.parse(source).map_err(|e| invalid(name, e))?;
-            run(&template, globals, name)?
+            let template = store.parse(source).map_err(|e| template_error(name, e))?;
+            run(budget, &template, globals, name)?
         }
-        (None, Some(template)) => run(template, globals, name)?,
+        (None, Some(template)) => run(budget, template, globals, name)?,
         (None, None) => return Ok(None),
     };
     let rendered = rendered.trim().to_owned();

@@ -179,14 +179,51 @@ pub struct Limits {
     /// Workers sharing each SES send rate: each paces to `max_send_rate /
     /// workers` (the rate is the account's, the limiter is per process).
     pub workers: u32,
+    /// Liquid bounds (see `RenderLimits`), so that no job can crash, stall or
+    /// bloat a worker; defaults no legitimate notification reaches.
+    pub max_template_bytes: usize,
+    pub max_nesting_depth: usize,
+    pub max_loop_iterations: u64,
+    pub max_range: u64,
+    pub max_value_bytes: u64,
+    pub max_output_bytes: u64,
+    /// Per job, over all of its renders.
+    #[serde(with = "humantime_serde_compat")]
+    pub max_render_time: Duration,
+    pub max_partial_depth: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        let r = crate::render::RenderLimits::default();
         Limits {
             max_job_bytes: herald_shared::job::DEFAULT_MAX_JOB_BYTES,
             ses_timeout: Duration::from_secs(30),
             workers: 1,
+            max_template_bytes: r.max_template_bytes,
+            max_nesting_depth: r.max_nesting_depth,
+            max_loop_iterations: r.max_loop_iterations,
+            max_range: r.max_range,
+            max_value_bytes: r.max_value_bytes,
+            max_output_bytes: r.max_output_bytes,
+            max_render_time: r.max_render_time,
+            max_partial_depth: r.max_partial_depth,
+        }
+    }
+}
+
+impl Limits {
+    /// The Liquid bounds, as the template store applies them.
+    pub fn render(&self) -> crate::render::RenderLimits {
+        crate::render::RenderLimits {
+            max_template_bytes: self.max_template_bytes,
+            max_nesting_depth: self.max_nesting_depth,
+            max_loop_iterations: self.max_loop_iterations,
+            max_range: self.max_range,
+            max_value_bytes: self.max_value_bytes,
+            max_output_bytes: self.max_output_bytes,
+            max_render_time: self.max_render_time,
+            max_partial_depth: self.max_partial_depth,
         }
     }
 }

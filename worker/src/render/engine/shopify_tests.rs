@@ -1,0 +1,170 @@
+//! Shopify Liquid behaviours where the crate departed (issue 14 §2): each row
+//! is a template, job data, and what Shopify's documentation says it prints.
+
+use serde_json::{json, Value};
+
+use crate::render::TemplateStore;
+
+const PARTIALS: &[(&str, &str)] = &[
+    ("partials/greet.liquid", "Hi {{ name }}"),
+    ("partials/item.liquid", "[{{ item }}]"),
+    ("partials/product.liquid", "{{ product.title }}"),
+    ("partials/row.liquid", "{{ forloop.index }}:{{ row }} "),
+    ("w/subject.liquid", "s"),
+    ("w/text.liquid", "t"),
+];
+
+fn render(source: &str, data: Value) -> Result<String, String> {
+    let store = TemplateStore::from_files("t", PARTIALS.iter().copied()).unwrap();
+    let globals = liquid::to_object(&json!({ "data": data })).unwrap();
+    let template = store.parse(source).map_err(|e| e.to_string())?;
+    store
+        .budget()
+        .render(&template, &globals)
+        .map_err(|e| e.to_string())
+}
+
+fn products() -> Value {
+    json!({ "products": [
+        { "title": "A", "price": 1, "available": true },
+        { "title": "B", "price": 2.5, "available": false },
+        { "title": "C", "price": 3, "available": true },
+    ]})
+}
+
+#[test]
+fn shopify_behaviours_render_as_documented() {
+    let cases: &[(&str, &str, Value, &str)] = &[
+        // absence: `default`, `if`/`unless`, nil-tolerant filters
+        ("default", "{{ data.nickname | default: 'there' }}", json!({}), "there"),
+        ("nil plus", "{{ nil | plus: 5 }}", json!({}), "5"),
+        ("missing plus", "{{ data.count | plus: 5 }}", json!({}), "5"),
+        ("missing times", "{{ data.count | times: 2 }}", json!({}), "0"),
+        ("missing ceil", "{{ data.n | ceil }}", json!({}), "0"),
+        ("missing upcase", "[{{ data.name | upcase }}]", json!({}), "[]"),
+        ("missing append", "{{ data.name | append: '!' }}", json!({}), "!"),
+        ("if missing", "{% if data.vip %}a{% else %}b{% endif %}", json!({}), "b"),
+        ("unless missing", "{% unless data.vip %}a{% endunless %}", json!({}), "a"),
+        ("deep missing", "{% if data.a.b.c %}a{% else %}b{% endif %}", json!({}), "b"),
+        ("missing == nil", "{% if data.x == nil %}nil{% endif %}", json!({}), "nil"),
+        ("missing != 1", "{% if data.x != 1 %}ne{% endif %}", json!({}), "ne"),
+        ("present", "{{ data.name | default: 'x' }}", json!({"name": "Ada"}), "Ada"),
+        // and/or: right to left, equal precedence
+        ("and/or", "{% if false and true or true %}t{% else %}f{% endif %}", json!({}), "f"),
+        ("or/and", "{% if true or false and false %}t{% else %}f{% endif %}", json!({}), "t"),
+        ("chain", "{% if true and false and false or true %}t{% else %}f{% endif %}", json!({}), "f"),
+        // loops
+        ("for commas", "{% for i in (1..5) limit: 2, offset: 1 %}{{ i }}{% endfor %}", json!({}), "23"),
+        ("for spaces", "{% for i in (1..5) limit: 2 offset: 1 %}{{ i }}{% endfor %}", json!({}), "23"),
+        (
+            "tablerow",
+            "{% tablerow i in (1..3) cols: 2 %}{{ i }}{% endtablerow %}",
+            json!({}),
+            "<tr class=\"row1\">\n<td class=\"col1\">1</td><td class=\"col2\">2</td></tr>\n<tr class=\"row2\"><td class=\"col1\">3</td></tr>\n",
+        ),
+        (
+            "tablerow one row",
+            "{% tablerow i in data.xs %}{{ tablerowloop.col }}{% endtablerow %}",
+            json!({"xs": ["a", "b"]}),
+            "<tr class=\"row1\">\n<td class=\"col1\">1</td><td class=\"col2\">2</td></tr>\n",
+        ),
+        ("tablerow empty", "{% tablerow i in data.xs %}{{ i }}{% endtablerow %}", json!({"xs": []}), "<tr class=\"row1\">\n</tr>\n"),
+        // tags
+        ("liquid tag", "{% liquid\n  assign x = 'hi'\n  echo x | upcase\n%}", json!({}), "HI"),
+        (
+            "liquid if",
+            "{%- liquid\n if data.n > 1\n  echo 'many'\n else\n  echo 'one'\n endif\n-%}",
+            json!({"n": 2}),
+            "many",
+        ),
+        ("echo", "{% echo 'a' | append: 'b' %}", json!({}), "ab"),
+        ("inline comment", "a{% # a comment, 'quoted' %}b", json!({}), "ab"),
+        ("inline comment trim", "a {%- # note -%} b", json!({}), "ab"),
+        ("doc", "a{% doc %}@param {string} x - {% if %}{% enddoc %}b", json!({}), "ab"),
+        // filters
+        ("sum", "{{ data.nums | sum }}", json!({"nums": [1, 2, 3]}), "6"),
+        ("sum property", "{{ data.products | sum: 'price' }}", products(), "6.5"),
+        ("base64_encode", "{{ 'one two three' | base64_encode }}", json!({}), "b25lIHR3byB0aHJlZQ=="),
+        ("base64_decode", "{{ 'b25lIHR3byB0aHJlZQ==' | base64_decode }}", json!({}), "one two three"),
+        ("url safe encode", "{{ '???>>>' | base64_url_safe_encode }}", json!({}), "Pz8_Pj4-"),
+        ("url safe decode", "{{ 'Pz8_Pj4-' | base64_url_safe_decode }}", json!({}), "???>>>"),
+        ("url safe unpadded", "{{ 'b25lIHR3bw' | base64_url_safe_decode }}", json!({}), "one two"),
+        ("reject", "{{ data.products | reject: 'available' | map: 'title' | join: ',' }}", products(), "B"),
+        ("reject value", "{{ data.products | reject: 'title', 'A' | map: 'title' | join: ',' }}", products(), "B,C"),
+        ("find", "{% assign p = data.products | find: 'title', 'B' %}{{ p.price }}", products(), "2.5"),
+        ("find none", "{% assign p = data.products | find: 'title', 'Z' %}{{ p | default: 'none' }}", products(), "none"),
+        ("find_index", "{{ data.products | find_index: 'title', 'C' }}", products(), "2"),
+        ("has", "{{ data.products | has: 'available' }}", products(), "true"),
+        ("has value", "{{ data.products | has: 'title', 'Z' }}", products(), "false"),
+        ("split chars", "{{ 'abc' | split: '' | join: '-' }}", json!({}), "a-b-c"),
+        ("split trailing", "{{ 'a,b,,' | split: ',' | size }}", json!({}), "2"),
+        // partials
+        ("render args", "{% render 'greet', name: 'Bo' %}", json!({}), "Hi Bo"),
+        ("render for", "{% render 'item' for data.list as item %}", json!({"list": ["a", "b"]}), "[a][b]"),
+        ("render for default name", "{% render 'item' for data.list %}", json!({"list": [1, 2]}), "[1][2]"),
+        ("render forloop", "{% render 'row' for data.list as row %}", json!({"list": ["x", "y"]}), "1:x 2:y "),
+        ("render with", "{% render 'product' with data.p %}", json!({"p": {"title": "Hat"}}), "Hat"),
+        ("render with as", "{% render 'item' with data.p.title as item %}", json!({"p": {"title": "Hat"}}), "[Hat]"),
+        ("include", "{% assign name = 'Ada' %}{% include 'greet' %}", json!({}), "Hi Ada"),
+        // numbers
+        ("float round trip", "{{ data.x }}", json!({"x": 0.30000000000000004}), "0.30000000000000004"),
+        ("big integer", "{{ 9223372036854775807 | minus: 1 }}", json!({}), "9223372036854775806"),
+    ];
+    let mut failures = Vec::new();
+    for (name, source, data, expected) in cases {
+        match render(source, data.clone()) {
+            Ok(out) if out == *expected => {}
+            other => failures.push(format!(
+                "{name}: {source:?} gave {other:?}, expected {expected:?}"
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn plain_output_of_a_missing_variable_stays_an_error() {
+    assert!(render("{{ data.missing }}", json!({})).is_err());
+    assert!(render("{% echo data.missing %}", json!({})).is_err());
+}
+
+#[test]
+fn broken_input_is_an_error_not_a_silent_echo() {
+    let errors = [
+        "{{ 9223372036854775808 }}",
+        "{{ 'not base64!' | base64_decode }}",
+        "{% render 'nope' %}",
+        "{% for i in (1..3) limit 2 %}{% endfor %}",
+    ];
+    for source in errors {
+        assert!(render(source, json!({})).is_err(), "{source} rendered");
+    }
+}
+
+#[test]
+fn partials_are_read_from_the_partials_folder_and_reported_when_broken() {
+    let store = TemplateStore::from_files("t", PARTIALS.iter().copied()).unwrap();
+    assert_eq!(
+        store.workflow_names(),
+        vec!["w"],
+        "partials are not a workflow"
+    );
+    let broken = [
+        ("partials/bad.liquid", "{% if %}"),
+        ("w/subject.liquid", "s"),
+        ("w/text.liquid", "t"),
+    ];
+    let problems = TemplateStore::from_files("t", broken).err().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("t/partials/bad.liquid")),
+        "{problems:?}"
+    );
+}
