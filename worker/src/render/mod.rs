@@ -140,10 +140,21 @@ pub fn render_with(
     globals: &Object,
     job: &Job,
 ) -> Result<RenderedEmail, RenderError> {
+    render_in(store, sender, globals, job, &store.budget())
+}
+
+/// [`render_with`] drawing on `budget`, so that the job's other Liquid
+/// fields (JSON overrides) can share it.
+pub fn render_in(
+    store: &TemplateStore,
+    sender: &SenderTemplates,
+    globals: &Object,
+    job: &Job,
+    budget: &RenderBudget,
+) -> Result<RenderedEmail, RenderError> {
     let overrides = job.overrides.clone().unwrap_or_default();
-    let budget = store.budget();
     let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
-        render_field(store, &budget, globals, name, job_value.as_deref(), default)
+        render_field(store, budget, globals, name, job_value.as_deref(), default)
     };
     let to_address = match field("overrides.to", &overrides.to, None)? {
         Some(to) => to,
@@ -179,7 +190,7 @@ pub fn render_with(
         "reply_to",
         field("reply_to", &overrides.reply_to, sender.reply_to.as_ref())?,
     )?;
-    let (subject, html, text) = render_content(store, &budget, globals, job)?;
+    let (subject, html, text) = render_content(store, budget, globals, job)?;
     let subject = subject.trim().to_owned();
     no_line_breaks("subject", Some(&subject))?;
     if subject.is_empty() {

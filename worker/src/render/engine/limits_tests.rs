@@ -255,3 +255,36 @@ fn a_limit_error_names_the_limit_and_is_told_apart() {
         "line:column kept: {syntax}"
     );
 }
+
+#[test]
+fn the_deepest_allowed_templates_render_on_a_two_megabyte_stack() {
+    // every partial nests blocks to the limit and renders the next, down to
+    // the partial depth limit: the deepest render the limits allow
+    let limits = defaults();
+    let depth = limits.max_nesting_depth - 1;
+    let nest = |inner: &str| "{%if a%}".repeat(depth) + inner + &"{%endif%}".repeat(depth);
+    let mut sources: Vec<(String, String)> = (0..limits.max_partial_depth)
+        .map(|i| {
+            let next = format!("{{% include 'p{}' %}}", i + 1);
+            (format!("partials/p{i}.liquid"), nest(&next))
+        })
+        .collect();
+    sources.push((
+        format!("partials/p{}.liquid", limits.max_partial_depth),
+        "bottom".into(),
+    ));
+    sources.push(("w/subject.liquid".into(), nest("{% include 'p1' %}")));
+    sources.push(("w/text.liquid".into(), "t".into()));
+    let rendered = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let files = sources.iter().map(|(p, s)| (p.as_str(), s.as_str()));
+            let store = TemplateStore::from_files_with("t", files, &limits).unwrap();
+            let subject = &store.workflow("w").unwrap().subject;
+            store.budget().render(subject, &object!({ "a": true }))
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(rendered.unwrap(), "bottom");
+}
