@@ -29,6 +29,20 @@ pub struct Limits {
     pub max_partial_depth: u32,
 }
 
+impl Limits {
+    /// The configured value of the limit named `limit`, for messages.
+    pub fn value_of(&self, limit: &str) -> String {
+        match limit {
+            "max_loop_iterations" => self.max_loop_iterations.to_string(),
+            "max_range" => self.max_range.to_string(),
+            "max_value_bytes" => self.max_value_bytes.to_string(),
+            "max_render_time" => format!("{:?}", self.max_render_time),
+            "max_partial_depth" => self.max_partial_depth.to_string(),
+            _ => "?".to_owned(),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

@@ -54,10 +54,20 @@ impl RenderBudget {
     }
 
     fn error(&self, message: String) -> TemplateError {
-        match self.budget.breached() {
-            Some(limit) => TemplateError::limit(limit, one_line(&message)),
-            None => TemplateError::Render(one_line(&message)),
-        }
+        let message = one_line(&message);
+        let Some(limit) = self.budget.breached() else {
+            return TemplateError::Render(message);
+        };
+        // the limit's value, then where the render stopped when Liquid says
+        let value = match limit {
+            "max_output_bytes" => self.max_output_bytes.to_string(),
+            _ => self.budget.limits().value_of(limit),
+        };
+        let detail = match message.split_once(" from: ") {
+            Some((_, trace)) => format!("{value}, from: {trace}"),
+            None => value,
+        };
+        TemplateError::limit(limit, detail)
     }
 
     /// Charges `bytes` of output, checking the clock on the way.

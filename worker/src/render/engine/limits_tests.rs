@@ -247,7 +247,9 @@ fn a_limit_error_names_the_limit_and_is_told_apart() {
     )
     .unwrap_err();
     assert!(err.is_limit());
-    assert!(err.to_string().contains("max_range"), "{err}");
+    assert!(err.to_string().contains("max_range: 100000"), "{err}");
+    let size = run(&"x".repeat(300_000), &object!({}), &defaults()).unwrap_err();
+    assert!(size.to_string().contains("max_template_bytes: "), "{size}");
     let syntax = run("{% if %}", &object!({}), &defaults()).unwrap_err();
     assert!(!syntax.is_limit());
     assert!(

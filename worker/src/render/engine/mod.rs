@@ -81,8 +81,9 @@ impl RenderLimits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
     /// A bound of [`RenderLimits`] was reached; `limit` names it
-    /// (`max_loop_iterations`, …). The job is hostile or broken, never retried.
-    #[error("render limit exceeded: {limit} ({detail})")]
+    /// (`max_loop_iterations`, …) and `detail` starts with it, then its value. The job is
+    /// hostile or broken, never retried.
+    #[error("render limit exceeded: {detail}")]
     Limit { limit: &'static str, detail: String },
     /// The template is not valid Liquid (with line:column where known).
     #[error("{0}")]
@@ -101,7 +102,7 @@ impl TemplateError {
     pub(crate) fn limit(limit: &'static str, detail: impl Into<String>) -> TemplateError {
         TemplateError::Limit {
             limit,
-            detail: detail.into(),
+            detail: format!("{limit}: {}", detail.into()),
         }
     }
 }
