@@ -290,3 +290,25 @@ fn the_deepest_allowed_templates_render_on_a_two_megabyte_stack() {
         .unwrap();
     assert_eq!(rendered.unwrap(), "bottom");
 }
+
+#[test]
+fn the_limits_are_read_from_the_limits_section() {
+    let config = r#"
+[limits]
+max_range = 10
+max_render_time = "150ms"
+max_output_bytes = 2048
+
+[channels.ses.environments.dev]
+sandbox = true
+from_address = "dev@example.com"
+"#;
+    let settings = crate::settings::Settings::from_toml("t", config, &|_| None).unwrap();
+    let limits = settings.limits.render();
+    assert_eq!(limits.max_range, 10);
+    assert_eq!(limits.max_render_time, Duration::from_millis(150));
+    assert_eq!(limits.max_output_bytes, 2048);
+    assert_eq!(limits.max_loop_iterations, defaults().max_loop_iterations);
+    let source = "{% for i in (1..11) %}{% endfor %}";
+    assert_eq!(limit_of(run(source, &object!({}), &limits)), "max_range");
+}

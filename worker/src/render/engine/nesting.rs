@@ -55,9 +55,11 @@ impl Scan {
     /// One tag's markup (between `{%` and `%}`); `liquid` tags nest `level`
     /// deeper for each `liquid` line inside them.
     fn tag(&mut self, markup: &str, level: usize) -> Result<(), TemplateError> {
-        self.brackets(markup)?;
         let markup = markup.trim_matches(|c: char| c == '-' || c.is_whitespace());
         let name = tag_name(markup);
+        if name != "liquid" {
+            self.brackets(markup)?;
+        }
         if name == "liquid" {
             self.enter(level + 1)?;
             let body = &markup[name.len()..];
@@ -189,5 +191,13 @@ mod tests {
         assert!(check(lines, 2).is_err());
         let raw = format!("{{% raw %}}{}{{% endraw %}}", "{% if a %}".repeat(10));
         assert!(check(&raw, 1).is_ok());
+        let many_lines = format!(
+            "{{% liquid\n{}%}}",
+            "echo x | upcase | downcase\n".repeat(20)
+        );
+        assert!(
+            check(&many_lines, 2).is_ok(),
+            "filters are counted per line"
+        );
     }
 }
