@@ -129,6 +129,81 @@ fn shopify_behaviours_render_as_documented() {
 }
 
 #[test]
+fn standard_tags_and_filters_behave_as_in_shopify() {
+    let cases: &[(&str, Value, &str)] = &[
+        ("{% for i in (1..5) reversed limit: 2 %}{{ i }}{% endfor %}", json!({}), "21"),
+        ("{% for i in (1..5) limit: 2 reversed %}{{ i }}{% endfor %}", json!({}), "21"),
+        ("{% for c in data.s %}[{{ c }}]{% endfor %}", json!({"s": "abc"}), "[abc]"),
+        ("{% for i in (1..3) %}{% for j in (1..2) %}{{ forloop.parentloop.index }}{% endfor %}{% endfor %}", json!({}), "112233"),
+        ("{{ false | default: 'x', allow_false: true }}", json!({}), "false"),
+        ("{{ '' | default: 'x' }}", json!({}), "x"),
+        ("{{ '3' | plus: 1 }}", json!({}), "4"),
+        ("{{ 'abc' | plus: 1 }}", json!({}), "1"),
+        ("{{ 7 | divided_by: 2 }}", json!({}), "3"),
+        ("{{ 7 | divided_by: 2.0 }}", json!({}), "3.5"),
+        ("{{ -7 | divided_by: 2 }}", json!({}), "-4"),
+        ("{{ 4.6 | round }}", json!({}), "5"),
+        ("{{ 4.5612 | round: 2 }}", json!({}), "4.56"),
+        ("{{ 'hello' | first }}", json!({}), "h"),
+        ("{{ data.a | first }}", json!({"a": [1,2]}), "1"),
+        ("{{ data.a | size }}", json!({"a": [1,2]}), "2"),
+        ("{{ 'abc' | size }}", json!({}), "3"),
+        ("{{ data.a | sort: 'n' | map: 'n' | join: ',' }}", json!({"a": [{"n": 2}, {"n": 1}]}), "1,2"),
+        ("{{ data.a | where: 'ok' | size }}", json!({"a": [{"ok": true}, {"ok": false}]}), "1"),
+        ("{{ data.a | uniq | join: ',' }}", json!({"a": [1,1,2]}), "1,2"),
+        ("{{ 'Ground control' | truncate: 8 }}", json!({}), "Groun..."),
+        ("{{ 'Ground control to Major Tom.' | truncatewords: 3 }}", json!({}), "Ground control to..."),
+        ("{{ 'a b' | url_encode }}", json!({}), "a+b"),
+        ("{{ '<p>x</p>' | escape }}", json!({}), "&lt;p&gt;x&lt;/p&gt;"),
+        ("{{ nil | escape }}", json!({}), ""),
+        ("{{ 'abc' | slice: -2, 2 }}", json!({}), "bc"),
+        ("{{ 1.0 }}", json!({}), "1.0"),
+        ("{{ 10 | times: 1.5 }}", json!({}), "15.0"),
+        ("{{ data.x }}", json!({"x": 1.0}), "1.0"),
+        ("{% assign a = 'x,y' | split: ',' %}{{ a | last }}", json!({}), "y"),
+        ("{% case 2 %}{% when 1, 2 %}a{% else %}b{% endcase %}", json!({}), "a"),
+        ("{% case 2 %}{% when 1 or 2 %}a{% else %}b{% endcase %}", json!({}), "a"),
+        ("{% cycle 'a', 'b' %}{% cycle 'a', 'b' %}{% cycle 'a', 'b' %}", json!({}), "aba"),
+        ("{% for i in (1..4) %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}", json!({}), "12"),
+        ("{% increment c %}{% increment c %}", json!({}), "01"),
+        ("{% if 'abc' contains 'b' %}y{% endif %}", json!({}), "y"),
+        ("{% if data.a contains 2 %}y{% endif %}", json!({"a": [1,2]}), "y"),
+        ("{% if data.a == empty %}y{% endif %}", json!({"a": []}), "y"),
+        ("{% if data.s == blank %}y{% endif %}", json!({"s": " "}), "y"),
+        ("{{ data.h.size }}", json!({"h": {"a": 1}}), "1"),
+        ("{{ data.a.first }}", json!({"a": [5,6]}), "5"),
+        ("{{ data.a.last }}", json!({"a": [5,6]}), "6"),
+        ("{{ data.a.size }}", json!({"a": [5,6]}), "2"),
+        ("{{ 'x' | append: nil }}", json!({}), "x"),
+        ("{{ data.a | concat: data.b | join: ',' }}", json!({"a": [1], "b": [2]}), "1,2"),
+        ("{{ data.a | compact | size }}", json!({"a": [1, null]}), "1"),
+        ("{{ 'a' | prepend: 'b' }}", json!({}), "ba"),
+        ("{{ 'ab' | remove: 'a' }}", json!({}), "b"),
+        ("{{ data.a | sum }}", json!({"a": ["1", 2]}), "3"),
+        ("{{ 'A b' | downcase | capitalize }}", json!({}), "A b"),
+        ("{{ 5 | at_most: 3 }}", json!({}), "3"),
+        ("{{ 'x' | default: 'y' }}", json!({}), "x"),
+        ("{% unless false %}a{% else %}b{% endunless %}", json!({}), "a"),
+        ("{% if 1 > 0 %}{% elsif x %}{% endif %}ok", json!({}), "ok"),
+        ("{%- if true -%}  a  {%- endif -%}", json!({}), "a"),
+    ];
+    let mut failures = Vec::new();
+    for (source, data, expected) in cases {
+        match render(source, data.clone()) {
+            Ok(out) if out == *expected => {}
+            other => failures.push(format!("{source:?} gave {other:?}, expected {expected:?}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
 fn plain_output_of_a_missing_variable_stays_an_error() {
     assert!(render("{{ data.missing }}", json!({})).is_err());
     assert!(render("{% echo data.missing %}", json!({})).is_err());

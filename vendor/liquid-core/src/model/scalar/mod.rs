@@ -87,7 +87,7 @@ impl<'s> ScalarCow<'s> {
     pub fn into_string(self) -> KString {
         match self.0 {
             ScalarCowEnum::Integer(x) => x.to_string().into(),
-            ScalarCowEnum::Float(x) => x.to_string().into(),
+            ScalarCowEnum::Float(x) => FloatText(x).to_string().into(),
             ScalarCowEnum::Bool(x) => x.to_string().into(),
             ScalarCowEnum::DateTime(x) => x.to_string().into(),
             ScalarCowEnum::Date(x) => x.to_string().into(),
@@ -314,16 +314,30 @@ impl_copyable!(i16, i64);
 impl_copyable!(u32, i64);
 impl_copyable!(i32, i64);
 
+/// A float as Shopify (Ruby) prints it: whole numbers keep `.0`.
+struct FloatText(f64);
+
+impl fmt::Display for FloatText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 {
+            write!(f, "{x:.1}")
+        } else {
+            write!(f, "{x}")
+        }
+    }
+}
+
 impl ValueView for f64 {
     fn as_debug(&self) -> &dyn fmt::Debug {
         self
     }
 
     fn render(&self) -> DisplayCow<'_> {
-        DisplayCow::Borrowed(self)
+        DisplayCow::Owned(Box::new(FloatText(*self)))
     }
     fn source(&self) -> DisplayCow<'_> {
-        DisplayCow::Borrowed(self)
+        DisplayCow::Owned(Box::new(FloatText(*self)))
     }
     fn type_name(&self) -> &'static str {
         "fractional number"

@@ -607,6 +607,10 @@ fn get_array(array: &dyn ValueView) -> Result<Vec<ValueCow<'_>>> {
         Ok(x)
     } else if array.is_state() || array.is_nil() {
         Ok(vec![])
+    } else if array.is_scalar() {
+        // Shopify iterates over a string (or number) as one item; "" as none
+        let empty = array.to_kstr().is_empty();
+        Ok(if empty { vec![] } else { vec![ValueCow::Borrowed(array)] })
     } else {
         Err(unexpected_value_error("array", Some(array.type_name())))
     }

@@ -12,14 +12,42 @@ use liquid_core::model::ScalarCow;
 
 use crate::{invalid_argument, invalid_input};
 
-/// The number a math filter works on: nil counts as 0, as in Shopify.
+/// The number a math filter works on: nil and text that is not a number
+/// count as 0, as in Shopify.
 fn number_input(input: &dyn ValueView) -> Result<ScalarCow<'_>> {
     if input.is_nil() {
         return Ok(ScalarCow::new(0));
     }
-    input
+    let scalar = input
         .as_scalar()
-        .ok_or_else(|| invalid_input("Number expected"))
+        .ok_or_else(|| invalid_input("Number expected"))?;
+    let text = scalar.to_kstr();
+    let is_text = scalar.to_integer().is_none() && scalar.to_float().is_none();
+    if is_text && text.parse::<bool>().is_err() {
+        return Ok(ScalarCow::new(0));
+    }
+    Ok(scalar)
+}
+
+/// Integer division rounding down, as Ruby's (`-7 / 2` is `-4`); the
+/// divisor is checked for 0 before.
+fn floor_div(a: i64, b: i64) -> i64 {
+    let q = a.wrapping_div(b);
+    if a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+/// The remainder with the divisor's sign, as Ruby's (`-7 % 2` is `1`).
+fn floor_mod(a: i64, b: i64) -> i64 {
+    let r = a.wrapping_rem(b);
+    if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    }
 }
 
 #[derive(Clone, ParseFilter, FilterReflection)]
@@ -325,7 +353,7 @@ impl Filter for DividedByFilter {
 
         let result = input
             .to_integer()
-            .and_then(|i| operand.to_integer().map(|o| Value::scalar(i / o)))
+            .and_then(|i| operand.to_integer().map(|o| Value::scalar(floor_div(i, o))))
             .or_else(|| {
                 input
                     .to_float()
@@ -382,7 +410,7 @@ impl Filter for ModuloFilter {
 
         let result = input
             .to_integer()
-            .and_then(|i| operand.to_integer().map(|o| Value::scalar(i % o)))
+            .and_then(|i| operand.to_integer().map(|o| Value::scalar(floor_mod(i, o))))
             .or_else(|| {
                 input
                     .to_float()

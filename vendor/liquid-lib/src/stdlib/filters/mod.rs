@@ -60,6 +60,12 @@ impl Filter for SizeFilter {
 struct DefaultArgs {
     #[parameter(description = "The default value.")]
     default: Expression,
+    #[parameter(
+        description = "Whether `false` is kept instead of replaced.",
+        arg_type = "bool",
+        mode = "keyword"
+    )]
+    allow_false: Option<Expression>,
 }
 
 #[derive(Clone, ParseFilter, FilterReflection)]
@@ -82,7 +88,8 @@ impl Filter for DefaultFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        if input.query_state(liquid_core::model::State::DefaultValue) {
+        let kept_false = args.allow_false == Some(true) && input.as_scalar().and_then(|s| s.to_bool()) == Some(false);
+        if input.query_state(liquid_core::model::State::DefaultValue) && !kept_false {
             Ok(args.default.to_value())
         } else {
             Ok(input.to_value())

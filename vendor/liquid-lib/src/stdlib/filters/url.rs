@@ -30,7 +30,10 @@ impl Filter for UrlEncodeFilter {
 
         let s = input.to_kstr();
 
-        let result: String = percent_encoding::utf8_percent_encode(s.as_str(), FRAGMENT).collect();
+        // as Ruby's CGI.escape (Shopify): a space is `+`
+        let result: String = percent_encoding::utf8_percent_encode(s.as_str(), FRAGMENT)
+            .collect::<String>()
+            .replace("%20", "+");
         Ok(Value::scalar(result))
     }
 }
