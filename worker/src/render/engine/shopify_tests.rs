@@ -106,6 +106,10 @@ fn shopify_behaviours_render_as_documented() {
         ("render with", "{% render 'product' with data.p %}", json!({"p": {"title": "Hat"}}), "Hat"),
         ("render with as", "{% render 'item' with data.p.title as item %}", json!({"p": {"title": "Hat"}}), "[Hat]"),
         ("include", "{% assign name = 'Ada' %}{% include 'greet' %}", json!({}), "Hi Ada"),
+        ("include args", "{% include 'greet', name: 'Bo' %}", json!({}), "Hi Bo"),
+        ("include args no comma", "{% include 'greet' name: 'Bo' %}", json!({}), "Hi Bo"),
+        ("include with", "{% include 'product' with data.p %}", json!({"p": {"title": "Hat"}}), "Hat"),
+        ("include with as", "{% include 'item' with 'x' as item %}", json!({}), "[x]"),
         // numbers
         ("float round trip", "{{ data.x }}", json!({"x": 0.30000000000000004}), "0.30000000000000004"),
         ("big integer", "{{ 9223372036854775807 | minus: 1 }}", json!({}), "9223372036854775806"),

@@ -39,8 +39,24 @@ impl ParseTag for IncludeTag {
 
         let partial = partial.expect_value().into_result()?;
 
+        // Shopify: `include 'p' with x [as name]`, then `key: value` pairs,
+        // each optionally preceded by a comma
         let mut vars: Vec<(KString, Expression)> = Vec::new();
-        while let Ok(next) = arguments.expect_next("") {
+        let mut token = arguments.next();
+        if token.as_ref().map(|t| t.as_str()) == Some("with") {
+            let value = arguments
+                .expect_next("expected value")?
+                .expect_value()
+                .into_result()?;
+            let (name, next) = super::render_tag::variable_name(&mut arguments, &partial)?;
+            vars.push((name, value));
+            token = next;
+        }
+        while let Some(next) = token {
+            if next.as_str() == "," {
+                token = arguments.next();
+                continue;
+            }
             let id = next.expect_identifier().into_result()?.to_owned();
 
             arguments
@@ -55,14 +71,7 @@ impl ParseTag for IncludeTag {
                     .expect_value()
                     .into_result()?,
             ));
-
-            if let Ok(comma) = arguments.expect_next("") {
-                // stop looking for variables if there is no comma
-                // currently allows for one trailing comma
-                if comma.expect_str(",").into_result().is_err() {
-                    break;
-                }
-            }
+            token = arguments.next();
         }
 
         arguments.expect_nothing()?;

@@ -41,7 +41,7 @@ impl TagReflection for RenderTag {
 /// The variable of `with x [as name]` / `for xs [as name]`, and the token
 /// after it: `name` when given, else the partial's own name (`'product'`
 /// gives `product`), as in Shopify.
-fn variable_name<'a>(
+pub(crate) fn variable_name<'a>(
     arguments: &mut TagTokenIter<'a>,
     partial: &Expression,
 ) -> Result<(KString, Option<TagToken<'a>>)> {
