@@ -1,5 +1,6 @@
-//! Shopify filters the crate lacks: `sum`, the `base64_*` family, and the
-//! property filters `reject`, `find`, `find_index` and `has`.
+//! Shopify filters the crate lacks: `sum`, the `base64_*` family, the
+//! property filters `reject`, `find`, `find_index` and `has`, and
+//! `replace_last` / `remove_last`.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -23,6 +24,8 @@ pub fn register(builder: ParserBuilder) -> ParserBuilder {
         .filter(Lookup::Find)
         .filter(Lookup::FindIndex)
         .filter(Lookup::Has)
+        .filter(ReplaceLast)
+        .filter(RemoveLast)
 }
 
 fn invalid_input(cause: &str) -> Error {
@@ -247,5 +250,75 @@ impl Filter for LookupFilter {
                 .map_or(Value::Nil, |i| Value::scalar(i as i64)),
             Lookup::Has => Value::scalar(hits.any(|(hit, _)| hit)),
         })
+    }
+}
+
+#[derive(Debug, FilterParameters)]
+struct LastArgs {
+    #[parameter(description = "The text to search.", arg_type = "str")]
+    search: Expression,
+    #[parameter(description = "What replaces its last occurrence.", arg_type = "str")]
+    replace: Option<Expression>,
+}
+
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "replace_last",
+    description = "Replaces the last occurrence of a string.",
+    parameters(LastArgs),
+    parsed(ReplaceLastFilter)
+)]
+struct ReplaceLast;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "replace_last"]
+struct ReplaceLastFilter {
+    #[parameters]
+    args: LastArgs,
+}
+
+impl Filter for ReplaceLastFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let replace = args.replace.as_deref().unwrap_or_default();
+        Ok(Value::scalar(replace_last(
+            &input.to_kstr(),
+            &args.search,
+            replace,
+        )))
+    }
+}
+
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "remove_last",
+    description = "Removes the last occurrence of a string.",
+    parameters(LastArgs),
+    parsed(RemoveLastFilter)
+)]
+struct RemoveLast;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "remove_last"]
+struct RemoveLastFilter {
+    #[parameters]
+    args: LastArgs,
+}
+
+impl Filter for RemoveLastFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        Ok(Value::scalar(replace_last(
+            &input.to_kstr(),
+            &args.search,
+            "",
+        )))
+    }
+}
+
+fn replace_last(text: &str, search: &str, replace: &str) -> String {
+    match text.rfind(search) {
+        Some(at) => format!("{}{replace}{}", &text[..at], &text[at + search.len()..]),
+        None => text.to_owned(),
     }
 }

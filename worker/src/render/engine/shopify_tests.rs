@@ -96,6 +96,8 @@ fn shopify_behaviours_render_as_documented() {
         ("find_index", "{{ data.products | find_index: 'title', 'C' }}", products(), "2"),
         ("has", "{{ data.products | has: 'available' }}", products(), "true"),
         ("has value", "{{ data.products | has: 'title', 'Z' }}", products(), "false"),
+        ("replace_last", "{{ 'a-b-c' | replace_last: '-', '+' }}", json!({}), "a-b+c"),
+        ("remove_last", "{{ 'a-b-c' | remove_last: '-' }}", json!({}), "a-bc"),
         ("split chars", "{{ 'abc' | split: '' | join: '-' }}", json!({}), "a-b-c"),
         ("split trailing", "{{ 'a,b,,' | split: ',' | size }}", json!({}), "2"),
         // partials
