@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use liquid_core::error::ResultLiquidExt;
-use liquid_core::model::{ValueView, ValueViewCmp};
+use liquid_core::model::{Value, ValueView, ValueViewCmp};
 use liquid_core::parser::BlockElement;
 use liquid_core::parser::TryMatchToken;
 use liquid_core::Expression;
@@ -139,7 +139,11 @@ impl Case {
 
 impl Renderable for Case {
     fn render_to(&self, writer: &mut dyn Write, runtime: &dyn Runtime) -> Result<()> {
-        let value = self.target.evaluate(runtime)?.to_value();
+        // a missing variable is nil, as in Shopify
+        let value = self
+            .target
+            .try_evaluate(runtime)
+            .map_or(Value::Nil, |v| v.to_value());
         for case in &self.cases {
             if case.evaluate(&value, runtime)? {
                 return case

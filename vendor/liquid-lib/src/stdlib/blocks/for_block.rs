@@ -617,7 +617,13 @@ fn get_array(array: &dyn ValueView) -> Result<Vec<ValueCow<'_>>> {
 }
 
 fn int_argument(arg: &Expression, runtime: &dyn Runtime, arg_name: &str) -> Result<isize> {
-    let value = arg.evaluate(runtime)?;
+    // a missing or nil bound is 0, as in Shopify
+    let value = arg
+        .try_evaluate(runtime)
+        .unwrap_or(ValueCow::Owned(Value::Nil));
+    if value.is_nil() {
+        return Ok(0);
+    }
 
     let value = value
         .as_scalar()

@@ -304,9 +304,12 @@ impl BinaryCondition {
         let b = self.rh.try_evaluate(runtime).unwrap_or_else(nil);
         let cb = ValueViewCmp::new(b.as_view());
 
+        // Shopify: nil equals only nil (and `blank`), never `false`
+        let nil_mismatch =
+            a.is_nil() != b.is_nil() && !a.is_state() && !b.is_state();
         let result = match self.comparison {
-            ComparisonOperator::Equals => ca == cb,
-            ComparisonOperator::NotEquals => ca != cb,
+            ComparisonOperator::Equals => !nil_mismatch && ca == cb,
+            ComparisonOperator::NotEquals => nil_mismatch || ca != cb,
             ComparisonOperator::LessThan => ca < cb,
             ComparisonOperator::GreaterThan => ca > cb,
             ComparisonOperator::LessThanEquals => ca <= cb,
@@ -325,6 +328,10 @@ impl fmt::Display for BinaryCondition {
 }
 
 fn contains_check(a: &dyn ValueView, b: &dyn ValueView) -> Result<bool> {
+    if a.is_nil() {
+        // Shopify: nil contains nothing
+        return Ok(false);
+    }
     if let Some(a) = a.as_scalar() {
         let b = b.to_kstr();
         Ok(a.to_kstr().contains(b.as_str()))
