@@ -360,12 +360,11 @@ impl Filter for MapFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
         let args = self.args.evaluate(runtime)?;
 
-        let array = input
-            .as_array()
-            .ok_or_else(|| invalid_input("Array expected"))?;
-
-        let result: Vec<_> = array
-            .values()
+        // Shopify maps a single object (and nil) as a sequence too
+        if !(input.is_array() || input.is_object() || input.is_nil()) {
+            return Err(invalid_input("Array expected"));
+        }
+        let result: Vec<_> = as_sequence(input)
             .filter_map(|v| {
                 v.as_object()
                     .and_then(|v| v.get(&args.property))

@@ -60,7 +60,11 @@ impl Filter for CapitalizeFilter {
         let s = input.to_kstr().clone();
         let mut chars = s.chars();
         let capitalized = match chars.next() {
-            Some(first_char) => first_char.to_uppercase().chain(chars).collect(),
+            // as Ruby's String#capitalize: the rest is lowercased
+            Some(first_char) => first_char
+                .to_uppercase()
+                .chain(chars.as_str().to_lowercase().chars())
+                .collect(),
             None => String::new(),
         };
 
