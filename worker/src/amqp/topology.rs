@@ -315,8 +315,10 @@ mod tests {
     fn each_tier_is_a_queue_whose_ttl_its_name_states() {
         let tiers = [Duration::from_secs(10), Duration::from_secs(90)];
         let topology = Topology::new(&AmqpSettings::default(), &tiers);
-        let retry: Vec<_> = topology.queues[2..]
+        let retry: Vec<_> = topology
+            .queues
             .iter()
+            .filter(|q| q.name.starts_with("herald.retry."))
             .map(|q| {
                 let ttl = q.arguments.iter().find(|(k, _)| *k == "x-message-ttl");
                 (q.name.as_str(), ttl.map(|(_, v)| v.clone()))

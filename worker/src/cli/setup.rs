@@ -8,7 +8,7 @@ use super::CliError;
 use crate::channels::{Mode, Routes};
 use crate::metrics::Metrics;
 use crate::pipeline::Deps;
-use crate::render::{TemplateStore, EXAMPLE_TEMPLATES};
+use crate::render::TemplateStore;
 use crate::settings::{default_config_path, ConfigError, Settings};
 
 /// A loaded configuration, ready to process jobs.
@@ -87,10 +87,11 @@ pub fn load_templates(
     problems: &mut Vec<String>,
 ) -> TemplateStore {
     let dir = &settings.templates.dir;
+    let limits = settings.limits.render();
     let result = if dir.is_dir() {
-        TemplateStore::load_dir(dir)
+        TemplateStore::load_dir_with(dir, &limits)
     } else if embedded {
-        TemplateStore::from_files("(built-in examples)", EXAMPLE_TEMPLATES.iter().copied())
+        TemplateStore::examples(&limits)
     } else {
         Err(vec![format!(
             "templates.dir: {} is not a directory",
@@ -99,6 +100,6 @@ pub fn load_templates(
     };
     result.unwrap_or_else(|p| {
         problems.extend(p);
-        TemplateStore::empty()
+        TemplateStore::empty_with(&limits)
     })
 }

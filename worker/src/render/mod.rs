@@ -3,6 +3,7 @@
 
 pub mod attachments;
 mod context;
+pub mod engine;
 pub mod filters;
 pub mod mime;
 pub mod templates;
@@ -15,6 +16,7 @@ use liquid::{Object, Template};
 
 pub use attachments::Attachment;
 pub use context::job_globals;
+pub use engine::{RenderBudget, RenderLimits, TemplateError};
 pub use templates::{TemplateSet, TemplateStore, EXAMPLE_TEMPLATES};
 
 use crate::settings::EnvironmentSettings;
@@ -51,10 +53,14 @@ pub enum RenderError {
     /// A template, a sender field or an attachment is wrong: a fatal error.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    /// A template went past one of the `[limits]` (size, nesting, loop
-    /// iterations, output, time): hostile or broken, a fatal error.
+    /// A template of `field` reached a render limit (`limit` names it, e.g.
+    /// `max_loop_iterations`): hostile or broken, a fatal error.
     #[error("{field}: {message}")]
-    Limit { field: String, message: String },
+    Limit {
+        field: String,
+        limit: &'static str,
+        message: String,
+    },
 }
 
 impl RenderError {
@@ -66,6 +72,18 @@ impl RenderError {
             RenderError::Invalid { .. } => "render_error",
             RenderError::Limit { .. } => "render_limit",
         }
+    }
+}
+
+/// `field`'s template error, a limit breach kept apart.
+pub fn template_error(field: &str, error: TemplateError) -> RenderError {
+    match error {
+        TemplateError::Limit { limit, .. } => RenderError::Limit {
+            field: field.to_owned(),
+            limit,
+            message: error.to_string(),
+        },
+        other => invalid(field, other.to_string()),
     }
 }
 
@@ -117,15 +135,17 @@ impl SenderTemplates {
 }
 
 /// Renders `job` with its environment's sender fields and the job's
-/// variables (see [`job_globals`]).
+/// variables (see [`job_globals`]), every template drawing on `budget`, the
+/// job's one allowance of loop iterations, output and time.
 pub fn render_with(
     store: &TemplateStore,
+    budget: &RenderBudget,
     sender: &SenderTemplates,
     globals: &mut Object,
     job: &Job,
 ) -> Result<RenderedEmail, RenderError> {
-    let envelope = envelope(store, sender, globals, job)?;
-    let (subject, html, text) = render_content(store, globals, job)?;
+    let envelope = envelope(store, budget, sender, globals, job)?;
+    let (subject, html, text) = render_content(store, budget, globals, job)?;
     let subject = subject.trim().to_owned();
     no_line_breaks("subject", Some(&subject))?;
     if subject.is_empty() {
@@ -159,6 +179,7 @@ struct Envelope {
 /// environment's defaults, all Liquid, all checked.
 fn envelope(
     store: &TemplateStore,
+    budget: &RenderBudget,
     sender: &SenderTemplates,
     globals: &Object,
     job: &Job,
@@ -166,7 +187,7 @@ fn envelope(
     let none = herald_shared::job::Overrides::default();
     let overrides = job.overrides.as_ref().unwrap_or(&none);
     let field = |name: &str, job_value: &Option<String>, default: Option<&Template>| {
-        render_field(store, globals, name, job_value.as_deref(), default)
+        render_field(store, budget, globals, name, job_value.as_deref(), default)
     };
     let to_address = match field("overrides.to", &overrides.to, None)? {
         Some(to) => to,
@@ -216,6 +237,7 @@ type Content = (String, Option<String>, Option<String>);
 
 fn render_content(
     store: &TemplateStore,
+    budget: &RenderBudget,
     globals: &mut Object,
     job: &Job,
 ) -> Result<Content, RenderError> {
@@ -223,8 +245,8 @@ fn render_content(
         let one = |name: &str, source: &str| {
             let template = store
                 .parse(source)
-                .map_err(|e| invalid(&format!("template.{name}"), e))?;
-            run(&template, globals, &format!("template.{name}"))
+                .map_err(|e| template_error(&format!("template.{name}"), e))?;
+            run(budget, &template, globals, &format!("template.{name}"))
         };
         let html = inline.html.as_deref().map(|s| one("html", s)).transpose()?;
         let text = inline.text.as_deref().map(|s| one("text", s)).transpose()?;
@@ -243,35 +265,41 @@ fn render_content(
         )
     })?;
     let at = |file: &str| format!("{}/{file}", job.workflow);
-    let subject = run(&set.subject, globals, &at("subject.liquid"))?;
+    let subject = run(budget, &set.subject, globals, &at("subject.liquid"))?;
     let text = set
         .text
         .as_ref()
-        .map(|t| run(t, globals, &at("text.liquid")))
+        .map(|t| run(budget, t, globals, &at("text.liquid")))
         .transpose()?;
     let mut html = set
         .html
         .as_ref()
-        .map(|t| run(t, globals, &at("html.liquid")))
+        .map(|t| run(budget, t, globals, &at("html.liquid")))
         .transpose()?;
     if let (Some(layout), Some(body)) = (&set.layout, html.take()) {
         globals.insert("content".into(), liquid::model::Value::scalar(body));
-        let wrapped = run(layout, globals, "layout.html.liquid");
+        let wrapped = run(budget, layout, globals, "layout.html.liquid");
         globals.remove("content");
         html = Some(wrapped?);
     }
     Ok((subject, html, text))
 }
 
-fn run(template: &Template, globals: &Object, field: &str) -> Result<String, RenderError> {
-    template
-        .render(globals)
-        .map_err(|e| invalid(field, templates::one_line(&e.to_string())))
+fn run(
+    budget: &RenderBudget,
+    template: &Template,
+    globals: &Object,
+    field: &str,
+) -> Result<String, RenderError> {
+    budget
+        .render(template, globals)
+        .map_err(|e| template_error(field, e))
 }
 
 /// The job's value if given, else the environment's default; both Liquid.
 fn render_field(
     store: &TemplateStore,
+    budget: &RenderBudget,
     globals: &Object,
     name: &str,
     job_value: Option<&str>,
@@ -279,10 +307,10 @@ fn render_field(
 ) -> Result<Option<String>, RenderError> {
     let rendered = match (job_value, default) {
         (Some(source), _) => {
-            let template = store.parse(source).map_err(|e| invalid(name, e))?;
-            run(&template, globals, name)?
+            let template = store.parse(source).map_err(|e| template_error(name, e))?;
+            run(budget, &template, globals, name)?
         }
-        (None, Some(template)) => run(template, globals, name)?,
+        (None, Some(template)) => run(budget, template, globals, name)?,
         (None, None) => return Ok(None),
     };
     let rendered = rendered.trim().to_owned();

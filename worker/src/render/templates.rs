@@ -3,13 +3,26 @@
 //! A workflow's templates live in `<dir>/<workflow>/` as `subject.liquid`,
 //! `html.liquid` and `text.liquid` (subject and at least one body). A
 //! `layout.html.liquid` with `{{ content }}`, in the workflow's folder or in
-//! `<dir>` itself, wraps the html body.
+//! `<dir>` itself, wraps the html body. Partials for `{% render %}` and
+//! `{% include %}` live in `<dir>/partials/` (`partials/footer.liquid` is
+//! `{% render 'footer' %}`). Every template is checked against the store's
+//! [`RenderLimits`] before it is parsed.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use liquid::{Parser, Template};
+
+use super::filters::translations::{Translations, EXAMPLE_TRANSLATIONS};
+use super::filters::FilterContext;
+
+/// The locale of translations when neither the recipient nor the job names
+/// one.
+pub const DEFAULT_LOCALE: &str = "en";
+
+pub use super::engine::one_line;
+use super::engine::{self, Partials, RenderBudget, RenderLimits, TemplateError};
 
 /// The example templates, built into the binary for `herald demo`.
 pub const EXAMPLE_TEMPLATES: &[(&str, &str)] = &[
@@ -50,20 +63,34 @@ pub struct TemplateSet {
 /// The Liquid parser and every workflow's parsed templates.
 pub struct TemplateStore {
     parser: Parser,
+    limits: RenderLimits,
     workflows: HashMap<String, Arc<TemplateSet>>,
 }
 
 impl TemplateStore {
     /// A store with no workflows, for inline templates only.
     pub fn empty() -> TemplateStore {
+        TemplateStore::empty_with(&RenderLimits::default())
+    }
+
+    /// [`TemplateStore::empty`] with `limits`.
+    pub fn empty_with(limits: &RenderLimits) -> TemplateStore {
+        let helpers = FilterContext::default();
         TemplateStore {
-            parser: new_parser(),
+            parser: engine::build_parser(&Partials::new(), &helpers)
+                .expect("the Liquid library builds"),
+            limits: *limits,
             workflows: HashMap::new(),
         }
     }
 
     /// Loads every workflow under `dir`, reporting every problem found.
     pub fn load_dir(dir: &Path) -> Result<TemplateStore, Vec<String>> {
+        TemplateStore::load_dir_with(dir, &RenderLimits::default())
+    }
+
+    /// [`TemplateStore::load_dir`] with `limits`.
+    pub fn load_dir_with(dir: &Path, limits: &RenderLimits) -> Result<TemplateStore, Vec<String>> {
         let mut files = Vec::new();
         let mut problems = Vec::new();
         collect_files(dir, dir, 0, &mut files, &mut problems);
@@ -71,7 +98,10 @@ impl TemplateStore {
             return Err(problems);
         }
         let shown = dir.display().to_string();
-        TemplateStore::from_files(&shown, files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+        let helpers = FilterContext::load(dir, DEFAULT_LOCALE)
+            .map_err(|e| vec![format!("{shown}/translations: {e}")])?;
+        let files = files.iter().map(|(p, t)| (p.as_str(), t.as_str()));
+        TemplateStore::from_files_in(&shown, files, limits, &helpers)
     }
 
     /// Builds a store from `(relative path, source)` pairs.
@@ -79,12 +109,59 @@ impl TemplateStore {
         origin: &str,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TemplateStore, Vec<String>> {
-        let parser = new_parser();
+        TemplateStore::from_files_with(origin, files, &RenderLimits::default())
+    }
+
+    /// [`TemplateStore::from_files`] with `limits`.
+    pub fn from_files_with<'a>(
+        origin: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+        limits: &RenderLimits,
+    ) -> Result<TemplateStore, Vec<String>> {
+        TemplateStore::from_files_in(origin, files, limits, &FilterContext::default())
+    }
+
+    /// The built-in example templates, with their translations.
+    pub fn examples(limits: &RenderLimits) -> Result<TemplateStore, Vec<String>> {
+        let translations = Translations::from_sources(EXAMPLE_TRANSLATIONS.iter().copied())
+            .map_err(|e| vec![format!("built-in translations: {e}")])?;
+        let helpers = FilterContext::new(translations, DEFAULT_LOCALE);
+        let files = EXAMPLE_TEMPLATES.iter().copied();
+        TemplateStore::from_files_in("(built-in examples)", files, limits, &helpers)
+    }
+
+    /// [`TemplateStore::from_files_with`] with the helpers' translations.
+    pub fn from_files_in<'a>(
+        origin: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+        limits: &RenderLimits,
+        helpers: &FilterContext,
+    ) -> Result<TemplateStore, Vec<String>> {
+        let (partials, files): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|(path, _)| path.starts_with("partials/"));
         let mut problems = Vec::new();
-        let mut parse = |path: &str, source: &str| match parser.parse(source) {
+        let mut named = Partials::new();
+        for (path, source) in partials {
+            match engine::check_source(source, limits) {
+                Ok(()) => named.push((partial_name(path).to_owned(), source.to_owned())),
+                Err(e) => problems.push(format!("{origin}/{path}: {e}")),
+            }
+        }
+        let mut store = TemplateStore {
+            parser: engine::build_parser(&named, helpers).map_err(|e| vec![e.to_string()])?,
+            limits: *limits,
+            workflows: HashMap::new(),
+        };
+        for (name, source) in &named {
+            if let Err(e) = store.parse(source) {
+                problems.push(format!("{origin}/partials/{name}.liquid: {e}"));
+            }
+        }
+        let mut parse = |path: &str, source: &str| match store.parse(source) {
             Ok(t) => Some(t),
             Err(e) => {
-                problems.push(format!("{origin}/{path}: {}", one_line(&e.to_string())));
+                problems.push(format!("{origin}/{path}: {e}"));
                 None
             }
         };
@@ -136,7 +213,8 @@ impl TemplateStore {
             workflows.insert(workflow, Arc::new(set));
         }
         if problems.is_empty() {
-            Ok(TemplateStore { parser, workflows })
+            store.workflows = workflows;
+            Ok(store)
         } else {
             Err(problems)
         }
@@ -154,23 +232,30 @@ impl TemplateStore {
         names
     }
 
-    /// Parses one template source (inline templates, sender fields).
-    pub fn parse(&self, source: &str) -> Result<Template, String> {
+    /// Parses one template source (inline templates, sender fields), within
+    /// the store's limits.
+    pub fn parse(&self, source: &str) -> Result<Template, TemplateError> {
+        engine::check_source(source, &self.limits)?;
         self.parser
             .parse(source)
-            .map_err(|e| one_line(&e.to_string()))
+            .map_err(|e| TemplateError::Syntax(one_line(&e.to_string())))
+    }
+
+    /// The limits templates are parsed and rendered with.
+    pub fn limits(&self) -> &RenderLimits {
+        &self.limits
+    }
+
+    /// A fresh budget for one job's renders.
+    pub fn budget(&self) -> RenderBudget {
+        RenderBudget::new(&self.limits)
     }
 }
 
-fn new_parser() -> Parser {
-    liquid::ParserBuilder::with_stdlib()
-        .build()
-        .expect("the standard Liquid library builds")
-}
-
-/// Liquid errors span several lines; logs and headers want one.
-pub fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
+/// `partials/footer.liquid` is the partial `footer`.
+fn partial_name(path: &str) -> &str {
+    let name = path.strip_prefix("partials/").unwrap_or(path);
+    name.strip_suffix(".liquid").unwrap_or(name)
 }
 
 fn collect_files(

@@ -38,7 +38,7 @@ fn render_job(value: serde_json::Value) -> Result<RenderedEmail, RenderError> {
     let job = job(value);
     let vars = liquid::model::to_value(&env.vars).unwrap();
     let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
-    render_with(&store, &sender, &mut globals, &job)
+    render_with(&store, &store.budget(), &sender, &mut globals, &job)
 }
 
 #[test]
@@ -161,5 +161,40 @@ fn an_email_over_the_ses_limit_is_refused_naming_its_attachments() {
     assert!(
         err.contains("over SES's limit") && err.contains("huge.bin"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_hostile_inline_template_fails_the_job_naming_the_limit() {
+    let hostile = json!({ "template": {
+        "subject": "s", "text": "{% for i in (1..1000000000) %}x{% endfor %}"
+    }});
+    let err = render_job(hostile).unwrap_err();
+    assert!(
+        matches!(&err, RenderError::Limit { field, limit: "max_range", .. } if field == "template.text"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_loop_in_an_override_shares_the_jobs_budget() {
+    let limits = RenderLimits {
+        max_loop_iterations: 1_000,
+        ..RenderLimits::default()
+    };
+    let (_, _, env) = setup();
+    let store =
+        TemplateStore::from_files_with("examples", EXAMPLE_TEMPLATES.iter().copied(), &limits)
+            .unwrap();
+    let sender = SenderTemplates::parse(&store, &env).unwrap();
+    let to = "{% for i in (1..600) %}{% endfor %}ada@example.com";
+    let job = job(json!({ "overrides": { "to": to, "from_name": to } }));
+    let vars = liquid::model::to_value(&env.vars).unwrap();
+    let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
+    let budget = RenderBudget::new(&limits);
+    let err = render_with(&store, &budget, &sender, &mut globals, &job).unwrap_err();
+    assert!(
+        matches!(&err, RenderError::Limit { field, limit: "max_loop_iterations", .. } if field == "from_name"),
+        "{err:?}"
     );
 }

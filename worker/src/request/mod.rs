@@ -26,19 +26,22 @@ pub struct Prepared {
 /// Renders the email, builds its MIME and its `SendEmail` request with the
 /// JSON overrides applied.
 pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
+    let budget = store.budget();
     let mut globals = render::job_globals(job, &route.vars, &now_rfc3339());
-    let mut email = render::render_with(store, &route.sender, &mut globals, job)?;
+    let mut email = render::render_with(store, &budget, &route.sender, &mut globals, job)?;
     if route.settings.marks_links_no_track() {
         email.html = email.html.map(|html| tracking::mark_links_no_track(&html));
     }
     let raw = mime::build(&email, &job.id)?;
     let mut layers = Vec::new();
     if let Some(node) = &route.json_overrides {
-        layers.push(node.render(&globals).map_err(|e| e.at("json_overrides"))?);
+        let layer = node.render(&budget, &globals);
+        layers.push(layer.map_err(|e| e.at("json_overrides"))?);
     }
     if let Some(json) = job.overrides.as_ref().and_then(|o| o.json.as_ref()) {
         let node = Node::parse(store, json).map_err(|e| e.at("overrides.json"))?;
-        layers.push(node.render(&globals).map_err(|e| e.at("overrides.json"))?);
+        let layer = node.render(&budget, &globals);
+        layers.push(layer.map_err(|e| e.at("overrides.json"))?);
     }
     let base = computed_fields(route, job, &email);
     let mut fields = overrides::apply(base, &layers).map_err(|e| e.at("json overrides"))?;

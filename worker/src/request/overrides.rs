@@ -6,7 +6,7 @@ use liquid::{Object, Template};
 use serde_json::{Map, Value};
 
 use super::fields::{self, RequestFields, Tag};
-use crate::render::{RenderError, TemplateStore};
+use crate::render::{RenderBudget, RenderError, TemplateStore};
 
 /// A JSON override that does not fit the `SendEmail` request, or does not
 /// render: `path` names the field (`Destination.ToAddresses`).
@@ -15,6 +15,8 @@ use crate::render::{RenderError, TemplateStore};
 pub struct OverrideError {
     pub path: String,
     pub message: String,
+    /// The render limit a template in the overrides reached, if that is why.
+    pub limit: Option<&'static str>,
 }
 
 impl OverrideError {
@@ -22,12 +24,20 @@ impl OverrideError {
         OverrideError {
             path: path.into(),
             message: message.into(),
+            limit: None,
         }
     }
 
     /// The render error of the job field or setting these overrides came from.
     pub fn at(self, field: &str) -> RenderError {
-        crate::render::invalid(field, self.to_string())
+        match self.limit {
+            Some(limit) => RenderError::Limit {
+                field: field.to_owned(),
+                limit,
+                message: self.to_string(),
+            },
+            None => crate::render::invalid(field, self.to_string()),
+        }
     }
 }
 
@@ -74,28 +84,38 @@ impl Node {
     }
 
     /// The JSON this tree renders to with a job's variables.
-    pub fn render(&self, globals: &Object) -> Result<Value, OverrideError> {
-        self.render_at(globals, "")
+    /// Renders with the job's `budget`, the allowance its templates share.
+    pub fn render(&self, budget: &RenderBudget, globals: &Object) -> Result<Value, OverrideError> {
+        self.render_at(budget, globals, "")
     }
 
-    fn render_at(&self, globals: &Object, path: &str) -> Result<Value, OverrideError> {
+    fn render_at(
+        &self,
+        budget: &RenderBudget,
+        globals: &Object,
+        path: &str,
+    ) -> Result<Value, OverrideError> {
         Ok(match self {
             Node::Object(fields) => Value::Object(
                 fields
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.render_at(globals, &join(path, k))?)))
+                    .map(|(k, v)| Ok((k.clone(), v.render_at(budget, globals, &join(path, k))?)))
                     .collect::<Result<Map<_, _>, OverrideError>>()?,
             ),
             Node::Array(items) => Value::Array(
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| v.render_at(globals, &format!("{path}[{i}]")))
+                    .map(|(i, v)| v.render_at(budget, globals, &format!("{path}[{i}]")))
                     .collect::<Result<_, _>>()?,
             ),
-            Node::Text(t) => Value::String(t.render(globals).map_err(|e| {
-                OverrideError::new(path, crate::render::templates::one_line(&e.to_string()))
-            })?),
+            Node::Text(t) => {
+                Value::String(budget.render(t, globals).map_err(|e| OverrideError {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                    limit: e.limit_name(),
+                })?)
+            }
             Node::Literal(v) => v.clone(),
         })
     }
@@ -270,7 +290,7 @@ mod tests {
             .collect();
         globals.insert("vars".into(), liquid::model::Value::Object(vars));
         assert_eq!(
-            node.render(&globals).unwrap()["ConfigurationSetName"],
+            node.render(&store.budget(), &globals).unwrap()["ConfigurationSetName"],
             "promo"
         );
     }

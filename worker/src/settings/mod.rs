@@ -176,7 +176,8 @@ impl Default for InProcessRetry {
     }
 }
 
-/// Size limits on jobs.
+/// Limits on jobs: size, SES request time, memory in flight, and the Liquid
+/// bounds that keep any one job from crashing, stalling or bloating a worker.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -190,6 +191,38 @@ pub struct Limits {
     /// Bytes of job bodies processed at once; a job that would go past it
     /// waits before processing (`"128MiB"`, or a number of bytes).
     pub max_in_flight_bytes: bytesize::ByteSize,
+    /// Liquid bounds (see `RenderLimits`); defaults no legitimate
+    /// notification reaches.
+    pub max_template_bytes: usize,
+    pub max_nesting_depth: usize,
+    pub max_loop_iterations: u64,
+    pub max_range: u64,
+    pub max_value_bytes: u64,
+    pub max_output_bytes: u64,
+    /// Per job, over all of its renders.
+    #[serde(with = "humantime_serde")]
+    pub max_render_time: Duration,
+    pub max_partial_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let r = crate::render::RenderLimits::default();
+        Limits {
+            max_job_bytes: herald_shared::job::DEFAULT_MAX_JOB_BYTES,
+            ses_timeout: Duration::from_secs(30),
+            workers: 1,
+            max_in_flight_bytes: bytesize::ByteSize::mib(128),
+            max_template_bytes: r.max_template_bytes,
+            max_nesting_depth: r.max_nesting_depth,
+            max_loop_iterations: r.max_loop_iterations,
+            max_range: r.max_range,
+            max_value_bytes: r.max_value_bytes,
+            max_output_bytes: r.max_output_bytes,
+            max_render_time: r.max_render_time,
+            max_partial_depth: r.max_partial_depth,
+        }
+    }
 }
 
 impl Limits {
@@ -198,6 +231,20 @@ impl Limits {
     /// shutdown deadline still ends within the pod's grace period.
     pub fn ses_attempt_timeout(&self, shutdown: &ShutdownSettings) -> Duration {
         self.ses_timeout.min(shutdown.timeout)
+    }
+
+    /// The Liquid bounds, as the template store applies them.
+    pub fn render(&self) -> crate::render::RenderLimits {
+        crate::render::RenderLimits {
+            max_template_bytes: self.max_template_bytes,
+            max_nesting_depth: self.max_nesting_depth,
+            max_loop_iterations: self.max_loop_iterations,
+            max_range: self.max_range,
+            max_value_bytes: self.max_value_bytes,
+            max_output_bytes: self.max_output_bytes,
+            max_render_time: self.max_render_time,
+            max_partial_depth: self.max_partial_depth,
+        }
     }
 }
 
@@ -215,17 +262,6 @@ impl Default for ShutdownSettings {
     fn default() -> Self {
         ShutdownSettings {
             timeout: Duration::from_secs(25),
-        }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_job_bytes: herald_shared::job::DEFAULT_MAX_JOB_BYTES,
-            ses_timeout: Duration::from_secs(30),
-            workers: 1,
-            max_in_flight_bytes: bytesize::ByteSize::mib(128),
         }
     }
 }

@@ -1,0 +1,3 @@
+mod date;
+
+pub use self::date::*;

@@ -1,0 +1,3 @@
+mod pluralize;
+
+pub use self::pluralize::*;

@@ -1,0 +1,324 @@
+//! Shopify filters the crate lacks: `sum`, the `base64_*` family, the
+//! property filters `reject`, `find`, `find_index` and `has`, and
+//! `replace_last` / `remove_last`.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine;
+use liquid::ParserBuilder;
+use liquid_core::model::{State, ValueViewCmp};
+use liquid_core::parser::{FilterArguments, FilterParametersReflection, ParameterReflection};
+use liquid_core::{
+    Display_filter, Error, Expression, Filter, FilterParameters, FilterReflection,
+    FromFilterParameters, ParseFilter, Result, Runtime, Value, ValueCow, ValueView,
+};
+
+/// Adds the filters of this module to `builder`.
+pub fn register(builder: ParserBuilder) -> ParserBuilder {
+    builder
+        .filter(Sum)
+        .filter(Base64Encode)
+        .filter(Base64Decode)
+        .filter(Base64UrlSafeEncode)
+        .filter(Base64UrlSafeDecode)
+        .filter(Lookup::Reject)
+        .filter(Lookup::Find)
+        .filter(Lookup::FindIndex)
+        .filter(Lookup::Has)
+        .filter(ReplaceLast)
+        .filter(RemoveLast)
+}
+
+fn invalid_input(cause: &str) -> Error {
+    Error::with_msg("Invalid input").context("cause", cause.to_owned())
+}
+
+/// An array's elements, a single value as one element, nil as none.
+fn elements(input: &dyn ValueView) -> Vec<&dyn ValueView> {
+    if let Some(array) = input.as_array() {
+        array.values().collect()
+    } else if input.is_nil() {
+        Vec::new()
+    } else {
+        vec![input]
+    }
+}
+
+#[derive(Debug, FilterParameters)]
+struct PropertyArgs {
+    #[parameter(description = "The property to look at.", arg_type = "str")]
+    property: Option<Expression>,
+}
+
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "sum",
+    description = "The sum of an array's numbers, or of a property of its objects.",
+    parameters(PropertyArgs),
+    parsed(SumFilter)
+)]
+struct Sum;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "sum"]
+struct SumFilter {
+    #[parameters]
+    args: PropertyArgs,
+}
+
+impl Filter for SumFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let (mut int, mut float, mut is_float) = (0i64, 0f64, false);
+        for element in elements(input) {
+            let value = match &args.property {
+                Some(p) => element.as_object().and_then(|o| o.get(p)),
+                None => Some(element),
+            };
+            // Shopify counts what is not a number as 0
+            let Some(scalar) = value.and_then(|v| v.as_scalar()) else {
+                continue;
+            };
+            if let Some(i) = scalar.to_integer() {
+                int = int.saturating_add(i);
+            } else if let Some(f) = scalar.to_float() {
+                float += f;
+                is_float = true;
+            }
+        }
+        Ok(if is_float {
+            Value::scalar(float + int as f64)
+        } else {
+            Value::scalar(int)
+        })
+    }
+}
+
+macro_rules! base64_filter {
+    ($parse:ident, $filter:ident, $name:literal, $description:literal, $body:expr) => {
+        #[derive(Clone, ParseFilter, FilterReflection)]
+        #[filter(name = $name, description = $description, parsed($filter))]
+        struct $parse;
+
+        #[derive(Debug, Default, Display_filter)]
+        #[name = $name]
+        struct $filter;
+
+        impl Filter for $filter {
+            fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+                let convert: fn(&str) -> Result<String> = $body;
+                convert(&input.to_kstr()).map(Value::scalar)
+            }
+        }
+    };
+}
+
+fn decoded(bytes: std::result::Result<Vec<u8>, base64::DecodeError>, name: &str) -> Result<String> {
+    let bytes = bytes.map_err(|_| invalid_input(&format!("invalid base64 provided to {name}")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| invalid_input(&format!("{name}: decoded text is not UTF-8")))
+}
+
+base64_filter!(
+    Base64Encode,
+    Base64EncodeFilter,
+    "base64_encode",
+    "Encodes a string in Base64.",
+    |s| Ok(STANDARD.encode(s))
+);
+base64_filter!(
+    Base64Decode,
+    Base64DecodeFilter,
+    "base64_decode",
+    "Decodes a Base64 string.",
+    |s| decoded(STANDARD.decode(s), "base64_decode")
+);
+base64_filter!(
+    Base64UrlSafeEncode,
+    Base64UrlSafeEncodeFilter,
+    "base64_url_safe_encode",
+    "Encodes a string in URL-safe Base64.",
+    |s| Ok(URL_SAFE.encode(s))
+);
+base64_filter!(
+    Base64UrlSafeDecode,
+    Base64UrlSafeDecodeFilter,
+    "base64_url_safe_decode",
+    "Decodes a URL-safe Base64 string, padded or not.",
+    |s| decoded(
+        URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')),
+        "base64_url_safe_decode"
+    )
+);
+
+#[derive(Debug, FilterParameters)]
+struct MatchArgs {
+    #[parameter(description = "The property to test.", arg_type = "str")]
+    property: Expression,
+    #[parameter(
+        description = "The value it must equal; else truthy.",
+        arg_type = "any"
+    )]
+    target_value: Option<Expression>,
+}
+
+/// Whether `element`'s `property` is truthy, or equals `target`.
+fn matches(element: &dyn ValueView, property: &str, target: Option<&ValueCow<'_>>) -> bool {
+    let Some(value) = element.as_object().and_then(|o| o.get(property)) else {
+        return target.is_some_and(|t| t.is_nil());
+    };
+    match target {
+        Some(target) => ValueViewCmp::new(value) == ValueViewCmp::new(target.as_view()),
+        None => value.query_state(State::Truthy),
+    }
+}
+
+/// `reject`, `find`, `find_index` and `has`: one parser, four outcomes.
+#[derive(Clone, Copy, Debug)]
+enum Lookup {
+    Reject,
+    Find,
+    FindIndex,
+    Has,
+}
+
+impl Lookup {
+    fn name(self) -> &'static str {
+        match self {
+            Lookup::Reject => "reject",
+            Lookup::Find => "find",
+            Lookup::FindIndex => "find_index",
+            Lookup::Has => "has",
+        }
+    }
+}
+
+impl FilterReflection for Lookup {
+    fn name(&self) -> &str {
+        Lookup::name(*self)
+    }
+
+    fn description(&self) -> &str {
+        "Elements whose property is truthy, or equals the value."
+    }
+
+    fn positional_parameters(&self) -> &'static [ParameterReflection] {
+        MatchArgs::positional_parameters()
+    }
+
+    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
+        MatchArgs::keyword_parameters()
+    }
+}
+
+impl ParseFilter for Lookup {
+    fn parse(&self, arguments: FilterArguments<'_>) -> Result<Box<dyn Filter>> {
+        let args = MatchArgs::from_args(arguments)?;
+        Ok(Box::new(LookupFilter { args, how: *self }))
+    }
+
+    fn reflection(&self) -> &dyn FilterReflection {
+        self
+    }
+}
+
+#[derive(Debug)]
+struct LookupFilter {
+    args: MatchArgs,
+    how: Lookup,
+}
+
+impl std::fmt::Display for LookupFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.how.name(), self.args)
+    }
+}
+
+impl Filter for LookupFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let target = args.target_value.as_ref();
+        let mut hits = elements(input)
+            .into_iter()
+            .map(|e| (matches(e, &args.property, target), e));
+        Ok(match self.how {
+            Lookup::Reject => Value::array(hits.filter(|(hit, _)| !hit).map(|(_, e)| e.to_value())),
+            Lookup::Find => hits
+                .find(|(hit, _)| *hit)
+                .map_or(Value::Nil, |(_, e)| e.to_value()),
+            Lookup::FindIndex => hits
+                .position(|(hit, _)| hit)
+                .map_or(Value::Nil, |i| Value::scalar(i as i64)),
+            Lookup::Has => Value::scalar(hits.any(|(hit, _)| hit)),
+        })
+    }
+}
+
+#[derive(Debug, FilterParameters)]
+struct LastArgs {
+    #[parameter(description = "The text to search.", arg_type = "str")]
+    search: Expression,
+    #[parameter(description = "What replaces its last occurrence.", arg_type = "str")]
+    replace: Option<Expression>,
+}
+
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "replace_last",
+    description = "Replaces the last occurrence of a string.",
+    parameters(LastArgs),
+    parsed(ReplaceLastFilter)
+)]
+struct ReplaceLast;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "replace_last"]
+struct ReplaceLastFilter {
+    #[parameters]
+    args: LastArgs,
+}
+
+impl Filter for ReplaceLastFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        let replace = args.replace.as_deref().unwrap_or_default();
+        Ok(Value::scalar(replace_last(
+            &input.to_kstr(),
+            &args.search,
+            replace,
+        )))
+    }
+}
+
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(
+    name = "remove_last",
+    description = "Removes the last occurrence of a string.",
+    parameters(LastArgs),
+    parsed(RemoveLastFilter)
+)]
+struct RemoveLast;
+
+#[derive(Debug, FromFilterParameters, Display_filter)]
+#[name = "remove_last"]
+struct RemoveLastFilter {
+    #[parameters]
+    args: LastArgs,
+}
+
+impl Filter for RemoveLastFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+        let args = self.args.evaluate(runtime)?;
+        Ok(Value::scalar(replace_last(
+            &input.to_kstr(),
+            &args.search,
+            "",
+        )))
+    }
+}
+
+fn replace_last(text: &str, search: &str, replace: &str) -> String {
+    match text.rfind(search) {
+        Some(at) => format!("{}{replace}{}", &text[..at], &text[at + search.len()..]),
+        None => text.to_owned(),
+    }
+}
