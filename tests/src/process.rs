@@ -8,7 +8,7 @@ use std::time::Duration;
 use herald_worker::process_metrics::ProcessStats;
 
 use crate::broker::TestBroker;
-use crate::worker::example_templates_dir;
+use crate::worker::{example_templates_dir, test_ledger_path};
 use crate::{free_port, herald_bin, send_signal};
 
 /// A running `herald run`; killed when dropped, if still running.
@@ -28,8 +28,15 @@ impl HeraldProcess {
         let name = crate::unique("herald-proc");
         let listen = format!("127.0.0.1:{}", free_port());
         let file = std::env::temp_dir().join(format!("{name}.toml"));
+        let ledger = match config.contains("[idempotency]") {
+            true => String::new(),
+            false => format!(
+                "[idempotency]\npath = \"{}\"\n",
+                test_ledger_path().display()
+            ),
+        };
         let text = format!(
-            "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{config}",
+            "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{ledger}{config}",
             broker.amqp_toml(prefetch),
             example_templates_dir().display(),
         );

@@ -19,6 +19,11 @@ pub fn example_templates_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/templates")
 }
 
+/// A ledger file of its own for one test, under the system's temp folder.
+pub fn test_ledger_path() -> PathBuf {
+    std::env::temp_dir().join(format!("{}.redb", crate::unique("herald-ledger")))
+}
+
 /// A worker running in this process.
 pub struct TestWorker {
     pub deps: Arc<Deps>,
@@ -42,6 +47,9 @@ pub async fn spawn_worker(broker: &TestBroker, config: &str) -> TestWorker {
     settings.amqp.prefetch = prefetch;
     settings.retry.tiers = broker.tiers.clone();
     settings.templates.dir = example_templates_dir();
+    if settings.idempotency.path == Settings::default_ledger_path() {
+        settings.idempotency.path = test_ledger_path();
+    }
     let deps = setup::build(settings, Some("test"), Mode::Live)
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use herald_shared::EventType;
 use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::{example_templates_dir, ses_config};
+use herald_tests::worker::{example_templates_dir, ses_config, test_ledger_path};
 use herald_tests::{free_port, job_json};
 use herald_worker::channels::Mode;
 use herald_worker::cli::setup;
@@ -26,6 +26,7 @@ async fn deps(config: &str) -> Arc<Deps> {
     let mut settings = Settings::from_toml("step", config, &|_| None).expect("config");
     settings.amqp.url = Secret::new(format!("amqp://guest:guest@127.0.0.1:{}/%2f", free_port()));
     settings.templates.dir = example_templates_dir();
+    settings.idempotency.path = test_ledger_path();
     let deps = setup::build(settings, Some("step"), Mode::Live).await;
     Arc::new(deps.unwrap_or_else(|e| panic!("{e}")))
 }

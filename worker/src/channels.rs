@@ -201,6 +201,12 @@ impl Routes {
         }
     }
 
+    /// Whether any route calls SES (and so needs the send ledger).
+    pub fn sends_through_ses(&self) -> bool {
+        let mut routes = self.by_environment.values().flatten();
+        routes.any(|route| !route.is_sandbox())
+    }
+
     /// The route of a job; `channel` may be omitted when the environment has one.
     pub fn resolve(
         &self,

@@ -41,6 +41,22 @@ pub struct EnvironmentLabels {
     pub environment: String,
 }
 
+/// Labels of a channel/environment route; bounded by configuration.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub environment: String,
+    pub channel: String,
+}
+
+impl RouteLabels {
+    pub fn of(route: &crate::channels::Route) -> RouteLabels {
+        RouteLabels {
+            environment: route.environment.clone(),
+            channel: route.channel.clone(),
+        }
+    }
+}
+
 /// The worker's metrics and the registry that exposes them.
 pub struct Metrics {
     pub registry: Registry,
@@ -60,6 +76,9 @@ pub struct Metrics {
     /// Depth of the dead-letter queue, polled ([`crate::dead_letter_depth`]):
     /// letters waiting for a decision, whichever worker or broker put them there.
     pub dead_letters: Gauge,
+    pub duplicates_suppressed: Family<RouteLabels, Counter>,
+    pub in_doubt: Counter,
+    pub ledger_errors: Counter,
     /// SES requests that failed because the environment's credentials did
     /// (expired role, revoked key, none found): no retry can fix those.
     pub credential_failures: Family<EnvironmentLabels, Counter>,
@@ -154,6 +173,17 @@ impl Metrics {
                 "herald_dead_letters",
                 "Messages in the dead-letter queue",
             ),
+            duplicates_suppressed: add(
+                r,
+                "herald_duplicates_suppressed",
+                "Jobs whose id SES had already accepted: not sent again",
+            ),
+            in_doubt: add(
+                r,
+                "herald_in_doubt",
+                "Claims found past their lease without an acceptance (a worker died during the SES request)",
+            ),
+            ledger_errors: add(r, "herald_ledger_errors", "Send-ledger operations that failed"),
             credential_failures: add(
                 r,
                 "herald_credential_failures",

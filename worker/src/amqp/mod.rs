@@ -28,7 +28,10 @@ pub async fn connect(settings: &AmqpSettings) -> Result<Connection, ConnectError
 /// reached fails the attempt at once, with its cause, so that the caller logs
 /// it and retries on its own schedule.
 pub async fn connect_recovering(settings: &AmqpSettings) -> Result<Connection, ConnectError> {
-    connect_with(settings, properties("herald-worker").enable_auto_recover()).await
+    // The process id in the name tells an operator (and `rabbitmqctl
+    // close_connection`) which worker a connection belongs to.
+    let name = format!("herald-worker {}", std::process::id());
+    connect_with(settings, properties(&name).enable_auto_recover()).await
 }
 
 async fn connect_with(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::CliError;
 use crate::channels::{Mode, Routes};
+use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::pipeline::Deps;
 use crate::render::TemplateStore;
@@ -65,13 +66,20 @@ pub async fn build(
         .await
         .map_err(|p| problems.extend(p))
         .ok();
-    match routes {
-        Some(routes) if problems.is_empty() => Ok(Deps::new(
-            settings,
-            templates,
-            routes,
-            Arc::new(Metrics::new()),
-        )),
+    let ledger = match &routes {
+        Some(routes) if problems.is_empty() && routes.sends_through_ses() => {
+            Ledger::open(&settings.idempotency)
+                .await
+                .map_err(|e| problems.push(format!("idempotency: {e}")))
+                .ok()
+        }
+        _ => Some(Ledger::off()),
+    };
+    match (routes, ledger) {
+        (Some(routes), Some(ledger)) if problems.is_empty() => {
+            let metrics = Arc::new(Metrics::new());
+            Ok(Deps::new(settings, templates, routes, metrics, ledger))
+        }
         _ => Err(ConfigError {
             source_name: origin.unwrap_or("(embedded)").to_owned(),
             problems,

@@ -29,12 +29,17 @@ use crate::pipeline::{self, Context, Deps, Failure, Processed, Subject};
 /// Whether the worker is connected and consuming, for `/readyz`.
 #[derive(Debug, Default)]
 pub struct Health {
+    /// Connected to RabbitMQ and consuming.
     ready: AtomicBool,
+    /// The send ledger did not answer its last check: jobs are held back.
+    ledger_down: AtomicBool,
 }
 
 impl Health {
+    /// Consuming, with a ledger that answers: no email is sent without a
+    /// claim, so a worker whose ledger is down is not ready.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed)
+        self.ready.load(Ordering::Relaxed) && !self.ledger_down.load(Ordering::Relaxed)
     }
 
     fn set_ready(&self, ready: bool) {
@@ -50,6 +55,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut shutdown = std::pin::pin!(shutdown);
+    let ledger = tokio::spawn(watch_ledger(deps.clone(), health.clone()));
+    let _stop_watching = AbortOnDrop(ledger);
     let mut backoff = Duration::from_millis(500);
     loop {
         let started = Instant::now();
@@ -260,6 +267,37 @@ async fn drain(tasks: &mut JoinSet<()>, stop: &Stop, timeout: Duration) {
         "shutdown timeout: returning the jobs not yet sent to the queue"
     );
     while tasks.join_next().await.is_some() {}
+}
+
+/// Checks the send ledger every few seconds; readiness follows it.
+async fn watch_ledger(deps: Arc<Deps>, health: Arc<Health>) {
+    if deps.ledger.kind() == crate::ledger::StoreKind::Off {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        let down = match deps.ledger.ping().await {
+            Ok(()) => false,
+            Err(e) => {
+                deps.metrics.ledger_errors.inc();
+                tracing::warn!(error = %e, "the send ledger does not answer; holding jobs back");
+                true
+            }
+        };
+        if health.ledger_down.swap(down, Ordering::Relaxed) && !down {
+            tracing::info!("the send ledger answers again");
+        }
+    }
+}
+
+/// Aborts a background task when the function that started it returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Follows the connection while lapin recovers it: not ready while it is

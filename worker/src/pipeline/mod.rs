@@ -3,16 +3,16 @@
 //! write to the sandbox outbox. No broker I/O happens here: the consumer
 //! settles the outcome, and tests drive this step directly.
 
+mod deliver;
 mod outcome;
 pub mod policy;
 mod send;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use herald_shared::tags::sanitize_tag_value;
-use herald_shared::{EventType, Job};
-use serde_json::json;
+use herald_shared::Job;
 use tokio::sync::Semaphore;
 use tracing::Span;
 
@@ -20,10 +20,10 @@ pub use outcome::{dead, event, not_sent, DeadLetter, Failure, FailureReason, Out
 pub use policy::History;
 
 use crate::channels::{Route, Routes, Transport};
+use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::render::{RenderError, TemplateStore};
 use crate::request::{prepare, SendRequest};
-use crate::ses::SesClient;
 use crate::settings::Settings;
 
 /// What processing needs, built once per configuration load by [`Deps::new`]
@@ -36,6 +36,12 @@ pub struct Deps {
     /// Each channel/environment's sender templates, SES client and limiter.
     pub routes: Routes,
     pub metrics: Arc<Metrics>,
+    /// The send ledger: one SES acceptance per job id (`Ledger::off()` where
+    /// nothing is sent through SES).
+    pub ledger: Ledger,
+    /// How long a claim protects a send: past it, the claim's worker is taken
+    /// for dead and the job is in doubt.
+    pub lease: Duration,
     /// Renders run on the blocking pool, at most one per core at once: a slow
     /// template never holds an async worker thread (health checks, acks,
     /// consumption) and a burst of them cannot take every core.
@@ -48,13 +54,18 @@ impl Deps {
         templates: TemplateStore,
         routes: Routes,
         metrics: Arc<Metrics>,
+        ledger: Ledger,
     ) -> Deps {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let attempt = settings.limits.ses_attempt_timeout(&settings.shutdown);
+        let lease = settings.idempotency.lease.unwrap_or(attempt * 2);
         Deps {
             settings,
             templates,
             routes,
             metrics,
+            ledger,
+            lease,
             render_slots: Semaphore::new(cores),
         }
     }
@@ -141,7 +152,7 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
         Transport::Sandbox { outbox } => {
             sandbox(route, &job, outbox.as_deref(), &request.raw).await
         }
-        Transport::Ses(client) => deliver(deps, route, client, &job, &request, ctx).await,
+        Transport::Ses(client) => deliver::deliver(deps, route, client, &job, &request, ctx).await,
     }
 }
 
@@ -217,53 +228,4 @@ async fn sandbox(
         }
     }
     not_sent(job, route, "sandbox")
-}
-
-/// Sends through SES with the in-process retries, then turns the result into
-/// an outcome by the retry policy.
-async fn deliver(
-    deps: &Deps,
-    route: &Route,
-    client: &SesClient,
-    job: &Job,
-    request: &SendRequest,
-    ctx: Context<'_>,
-) -> Outcome {
-    if !(ctx.settleable)() {
-        return Outcome::Returned("the delivery's channel closed before sending");
-    }
-    let policy = &deps.settings.retry;
-    let report = send::send_with_retries(client, route, &deps.metrics, policy, request, ctx).await;
-    if report.returned {
-        return Outcome::Returned("the worker is stopping; the job had not been sent");
-    }
-    let attempts = ctx.history.attempts.saturating_add(report.attempts);
-    let error = match report.result {
-        Ok(accepted) => {
-            let mut event = event(EventType::Sent, job, Some(route), attempts);
-            event.provider_message_id = accepted;
-            return Outcome::Finished(event);
-        }
-        Err(error) => error,
-    };
-    let subject = Subject::Job(job, Some(route));
-    match policy::after_failure(policy, ctx.history, attempts, error.retry) {
-        policy::Next::Permanent => dead(subject, Failure::Rejected(error), attempts),
-        policy::Next::Exhausted => dead(subject, Failure::RetriesExhausted(error), attempts),
-        policy::Next::Delay { tier } => {
-            let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
-            event.event_data = json!({
-                "attempt": attempts,
-                "max_attempts": policy.max_attempts,
-                "retryable": true,
-                "error": error.to_string(),
-                "error_code": error.code,
-            });
-            Outcome::Retry {
-                event,
-                attempts,
-                tier,
-            }
-        }
-    }
 }

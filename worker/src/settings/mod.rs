@@ -36,6 +36,11 @@ pub struct Settings {
     pub limits: Limits,
     #[serde(default)]
     pub shutdown: ShutdownSettings,
+    /// The send ledger (SPEC §9).
+    #[serde(default)]
+    pub idempotency: crate::ledger::IdempotencySettings,
+    #[serde(default)]
+    pub suppression: crate::ledger::SuppressionSettings,
     /// Channels by name, each with its environments.
     #[serde(default)]
     pub channels: BTreeMap<String, ChannelSettings>,
@@ -376,6 +381,8 @@ impl Settings {
         if self.retry.tiers.is_empty() {
             problems.push("retry.tiers: give at least one delay".into());
         }
+        problems.extend(self.idempotency.problems());
+        problems.extend(self.suppression.problems(&self.idempotency));
         for (channel, settings) in &self.channels {
             for (env, e) in &settings.environments {
                 let at = format!("channels.{channel}.environments.{env}");
@@ -383,6 +390,11 @@ impl Settings {
             }
         }
         problems
+    }
+
+    /// The embedded ledger's file when the configuration names none.
+    pub fn default_ledger_path() -> PathBuf {
+        crate::ledger::IdempotencySettings::default().path
     }
 
     /// Finds an environment's settings; `channel` may be omitted when the

@@ -1,0 +1,261 @@
+//! Each notification once (SPEC §9): a worker killed with `kill -9`, forced
+//! connection closes, the same id enqueued twice and two workers sharing
+//! Redis. SES requests are counted from the fake SES's own log; events from
+//! the events exchange.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use herald_shared::{Event, EventType};
+use herald_tests::broker::{Events, TestBroker};
+use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::process::HeraldProcess;
+use herald_tests::worker::{ses_config, spawn_worker, test_ledger_path};
+use herald_tests::{job_json, unique};
+
+const TIERS: [Duration; 1] = [Duration::from_secs(1)];
+const PREFETCH: u16 = 256;
+
+/// SES answers in 35 ms; claims are short, so a dead worker's jobs come
+/// back within seconds.
+fn config(ses: &FakeSes, extra: &str) -> String {
+    let retry = "[retry]\ntiers = [\"1s\"]\nmax_attempts = 4";
+    let base = ses_config(&ses.url, "").replace("[retry]\nmax_attempts = 4", retry);
+    format!("{base}\n[limits]\nses_timeout = \"1s\"\n{extra}")
+}
+
+/// SES requests per job id, from the fake SES's log.
+fn requests_per_id(ses: &FakeSes) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for request in ses.requests() {
+        let tags = request.tags();
+        let id = tags.iter().find(|(name, _)| name == "herald_message_id");
+        *counts
+            .entry(id.expect("a message id tag").1.clone())
+            .or_default() += 1;
+    }
+    counts
+}
+
+/// Reads events until every id has a terminal one (or `timeout`); returns
+/// the terminal events by id.
+async fn terminal_by_id(
+    events: &mut Events,
+    ids: &[String],
+    timeout: Duration,
+) -> HashMap<String, Vec<Event>> {
+    let mut by_id: HashMap<String, Vec<Event>> = HashMap::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while by_id.len() < ids.len() {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match events.next(left).await {
+            Some(event) if event.kind.is_terminal() => by_id
+                .entry(event.message_id.clone())
+                .or_default()
+                .push(event),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    // Late duplicates, if any, arrive within a moment.
+    while let Some(event) = events.next(Duration::from_millis(500)).await {
+        if event.kind.is_terminal() {
+            by_id
+                .entry(event.message_id.clone())
+                .or_default()
+                .push(event);
+        }
+    }
+    by_id
+}
+
+fn is_duplicate(event: &Event) -> bool {
+    event.event_data["duplicate"] == true
+}
+
+/// Every id has a terminal event, at most one that is not a republished
+/// duplicate, and all of them say sent.
+fn assert_one_fate_each(ids: &[String], by_id: &HashMap<String, Vec<Event>>) {
+    let missing: Vec<_> = ids.iter().filter(|id| !by_id.contains_key(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} ids have no terminal event: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    for (id, events) in by_id {
+        let originals = events.iter().filter(|e| !is_duplicate(e)).count();
+        assert!(
+            originals <= 1,
+            "{id} has {originals} terminal events: {events:?}"
+        );
+        assert!(
+            events.iter().all(|e| e.kind == EventType::Sent),
+            "{id}: {events:?}"
+        );
+    }
+}
+
+async fn publish_many(broker: &TestBroker, prefix: &str, n: usize) -> Vec<String> {
+    let ids: Vec<String> = (0..n).map(|i| format!("{prefix}-{i:05}")).collect();
+    for id in &ids {
+        broker
+            .publish_json(&job_json(id, "prod", "ada@example.com"))
+            .await;
+    }
+    ids
+}
+
+#[tokio::test]
+async fn the_same_id_enqueued_twice_is_sent_once_and_reported_twice() {
+    let ses = FakeSes::start().await;
+    let broker = TestBroker::new(&unique("twice"), &TIERS).await;
+    let mut events = broker.events().await;
+    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
+    let job = job_json(&unique("same-id"), "prod", "ada@example.com");
+    broker.publish_json(&job).await;
+    let first = events.terminal(1, Duration::from_secs(15)).await;
+    broker.publish_json(&job).await;
+    let second = events.terminal(1, Duration::from_secs(15)).await;
+    assert_eq!((first.len(), second.len()), (1, 1), "{:?}", events.seen);
+    assert_eq!(ses.served(), 1, "one SES request for one id");
+    assert_eq!(first[0].kind, EventType::Sent);
+    assert!(!is_duplicate(&first[0]));
+    assert_eq!(second[0].kind, EventType::Sent);
+    assert!(is_duplicate(&second[0]), "{:?}", second[0]);
+    assert_eq!(second[0].provider_message_id, first[0].provider_message_id);
+    let labels = herald_worker::metrics::RouteLabels {
+        environment: "prod".into(),
+        channel: "ses".into(),
+    };
+    assert_eq!(
+        worker
+            .deps
+            .metrics
+            .duplicates_suppressed
+            .get_or_create(&labels)
+            .get(),
+        1
+    );
+    worker.stop().await.unwrap();
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_flight_and_restarted_sends_nothing_twice_beyond_the_jobs_in_flight() {
+    let ses = FakeSes::start().await;
+    ses.set_default(Reply::after(Duration::from_millis(35), Reply::Ok));
+    let ns = unique("kill9");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    let mut events = broker.events().await;
+    let ids = publish_many(&broker, &ns, 2_000).await;
+    let mut worker = HeraldProcess::start(
+        &broker,
+        PREFETCH,
+        &config(&ses, "[idempotency]\nlease = \"2s\"\npath = \"PATH\"").replace(
+            "PATH",
+            &herald_tests::worker::test_ledger_path()
+                .display()
+                .to_string(),
+        ),
+    );
+    assert!(
+        ses.wait_for_requests(400, Duration::from_secs(60)).await,
+        "{}",
+        worker.stderr()
+    );
+    worker.kill9();
+    let at_kill = ses.served();
+    worker.restart();
+    let by_id = terminal_by_id(&mut events, &ids, Duration::from_secs(120)).await;
+    assert_one_fate_each(&ids, &by_id);
+    let extra: usize = requests_per_id(&ses).values().map(|n| n - 1).sum();
+    assert!(
+        extra <= usize::from(PREFETCH),
+        "{extra} SES requests beyond one per id; at most the {PREFETCH} in flight at the kill ({at_kill} served by then)"
+    );
+    assert!(worker.is_running());
+    broker.cleanup().await;
+}
+
+/// The broker's own id for the connection of process `pid`.
+fn broker_connection_of(pid: u32) -> Option<String> {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "list_connections", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let wanted = format!("\"herald-worker {pid}\"");
+    text.lines()
+        .find(|line| line.contains(&wanted))
+        .and_then(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn forced_connection_closes_send_no_id_twice() {
+    let ses = FakeSes::start().await;
+    ses.set_default(Reply::after(Duration::from_millis(20), Reply::Ok));
+    let ns = unique("closes");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    let mut events = broker.events().await;
+    let ids = publish_many(&broker, &ns, 10_000).await;
+    let worker = HeraldProcess::start(&broker, PREFETCH, &config(&ses, ""));
+    for round in 1..=2 {
+        assert!(
+            ses.wait_for_requests(round * 2_500, Duration::from_secs(120))
+                .await,
+            "{}",
+            worker.stderr()
+        );
+        let connection =
+            broker_connection_of(worker.pid()).expect("the worker's connection is listed");
+        let closed = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "close_connection", &connection, "fault injection"])
+            .status()
+            .expect("rabbitmqctl runs");
+        assert!(closed.success());
+    }
+    let by_id = terminal_by_id(&mut events, &ids, Duration::from_secs(240)).await;
+    assert_one_fate_each(&ids, &by_id);
+    let twice: Vec<_> = requests_per_id(&ses)
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "{} ids sent more than once: {:?}",
+        twice.len(),
+        &twice[..twice.len().min(5)]
+    );
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn two_workers_sharing_redis_one_killed_mid_flight_send_nothing_twice_beyond_its_jobs_in_flight(
+) {
+    let ses = FakeSes::start().await;
+    ses.set_default(Reply::after(Duration::from_millis(35), Reply::Ok));
+    let ns = unique("fleet");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    let mut events = broker.events().await;
+    let ids = publish_many(&broker, &ns, 2_000).await;
+    let redis = format!("[idempotency]\nstore = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nprefix = \"{ns}:\"\nlease = \"2s\"\n");
+    let mut doomed = HeraldProcess::start(&broker, PREFETCH, &config(&ses, &redis));
+    let survivor = HeraldProcess::start(&broker, PREFETCH, &config(&ses, &redis));
+    assert!(
+        ses.wait_for_requests(400, Duration::from_secs(60)).await,
+        "{}",
+        doomed.stderr()
+    );
+    doomed.kill9();
+    let by_id = terminal_by_id(&mut events, &ids, Duration::from_secs(120)).await;
+    assert_one_fate_each(&ids, &by_id);
+    let extra: usize = requests_per_id(&ses).values().map(|n| n - 1).sum();
+    assert!(
+        extra <= usize::from(PREFETCH),
+        "{extra} SES requests beyond one per id"
+    );
+    drop(survivor);
+    broker.cleanup().await;
+}

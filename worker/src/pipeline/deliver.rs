@@ -1,0 +1,288 @@
+//! Sending one job through SES exactly once per id (SPEC §9): claim the id in
+//! the send ledger, send, record the acceptance, and let the consumer publish
+//! and ack. An id already accepted is not sent again; its recorded
+//! `message.sent` goes out once more, marked `duplicate`.
+
+use std::time::Duration;
+
+use herald_shared::{Event, EventType, Job};
+use serde_json::json;
+
+use super::{dead, event, not_sent, policy, send, Context, Deps, Failure, Outcome, Subject};
+use crate::channels::Route;
+use crate::clock::now_rfc3339;
+use crate::ledger::{Acceptance, Claim, ClaimToken, InDoubtPolicy, LedgerError};
+use crate::metrics::RouteLabels;
+use crate::request::SendRequest;
+use crate::ses::SesClient;
+
+/// How long a job waits for another worker's live claim on its id before it
+/// goes through a retry tier instead.
+const HELD_WAIT: Duration = Duration::from_secs(5);
+
+/// What the ledger lets this delivery do.
+enum Permit {
+    /// Send, holding this claim; `in_doubt` when an earlier worker died
+    /// during the SES request.
+    Send { token: ClaimToken, in_doubt: bool },
+    /// Done without sending.
+    Done(Box<Outcome>),
+}
+
+/// Claims, sends and records; the outcome the consumer settles.
+pub async fn deliver(
+    deps: &Deps,
+    route: &Route,
+    client: &SesClient,
+    job: &Job,
+    request: &SendRequest,
+    ctx: Context<'_>,
+) -> Outcome {
+    if !(ctx.settleable)() {
+        return Outcome::Returned("the delivery's channel closed before sending");
+    }
+    if let Some(outcome) = suppressed(deps, route, job, request, ctx.history.attempts).await {
+        return outcome;
+    }
+    let (token, in_doubt) = match permit(deps, route, job, ctx).await {
+        Permit::Send { token, in_doubt } => (token, in_doubt),
+        Permit::Done(outcome) => return *outcome,
+    };
+    let policy = &deps.settings.retry;
+    let report = send::send_with_retries(client, route, &deps.metrics, policy, request, ctx).await;
+    let attempts = ctx.history.attempts.saturating_add(report.attempts);
+    let mut outcome = match report.result {
+        _ if report.returned => {
+            Outcome::Returned("the worker is stopping; the job had not been sent")
+        }
+        Ok(accepted) => accepted_outcome(deps, route, job, accepted, attempts).await,
+        Err(error) => {
+            let subject = Subject::Job(job, Some(route));
+            match policy::after_failure(policy, ctx.history, attempts, error.retry) {
+                policy::Next::Permanent => dead(subject, Failure::Rejected(error), attempts),
+                policy::Next::Exhausted => {
+                    dead(subject, Failure::RetriesExhausted(error), attempts)
+                }
+                policy::Next::Delay { tier } => {
+                    let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
+                    event.event_data = json!({
+                        "attempt": attempts,
+                        "max_attempts": policy.max_attempts,
+                        "retryable": true,
+                        "error": error.to_string(),
+                        "error_code": error.code,
+                    });
+                    Outcome::Retry {
+                        event,
+                        attempts,
+                        tier,
+                    }
+                }
+            }
+        }
+    };
+    if !matches!(outcome, Outcome::Finished(_)) {
+        // Nothing was accepted: a later delivery claims afresh, not in doubt.
+        if let Err(e) = deps.ledger.release(&job.id, &token).await {
+            ledger_error(
+                deps,
+                &e,
+                "cannot release the claim; the next delivery will be in doubt",
+            );
+        }
+    }
+    if in_doubt {
+        mark_in_doubt(&mut outcome);
+    }
+    outcome
+}
+
+/// `message.not_sent` (`suppressed`) when the recipient is on the
+/// environment's suppression list.
+async fn suppressed(
+    deps: &Deps,
+    route: &Route,
+    job: &Job,
+    request: &SendRequest,
+    attempts: u32,
+) -> Option<Outcome> {
+    if !deps.settings.suppression.enabled {
+        return None;
+    }
+    let to = request.fields.destination.as_ref()?.to_addresses.first()?;
+    match deps.ledger.is_suppressed(&route.environment, to).await {
+        Ok(true) => Some(not_sent(job, route, "suppressed")),
+        Ok(false) => None,
+        Err(e) => {
+            ledger_error(
+                deps,
+                &e,
+                "cannot read the suppression list; the job will be retried",
+            );
+            Some(unavailable(deps, job, route, attempts))
+        }
+    }
+}
+
+/// Asks the ledger whether this delivery may send.
+async fn permit(deps: &Deps, route: &Route, job: &Job, ctx: Context<'_>) -> Permit {
+    let started = tokio::time::Instant::now();
+    loop {
+        let claim = match deps.ledger.claim(&job.id, deps.lease).await {
+            Ok(claim) => claim,
+            Err(e) => {
+                ledger_error(
+                    deps,
+                    &e,
+                    "cannot claim the job; no email is sent without a claim",
+                );
+                return Permit::Done(Box::new(unavailable(
+                    deps,
+                    job,
+                    route,
+                    ctx.history.attempts,
+                )));
+            }
+        };
+        match claim {
+            Claim::Acquired(token) => {
+                return Permit::Send {
+                    token,
+                    in_doubt: false,
+                }
+            }
+            Claim::Accepted(acceptance) => {
+                return Permit::Done(Box::new(duplicate(deps, route, job, acceptance)))
+            }
+            Claim::InDoubt(token) => {
+                deps.metrics.in_doubt.inc();
+                tracing::warn!(
+                    "a worker died during this job's SES request: it may have been sent"
+                );
+                if deps.settings.idempotency.in_doubt == InDoubtPolicy::DeadLetter {
+                    let mut outcome = dead(
+                        Subject::Job(job, Some(route)),
+                        Failure::InDoubt,
+                        ctx.history.attempts,
+                    );
+                    mark_in_doubt(&mut outcome);
+                    return Permit::Done(Box::new(outcome));
+                }
+                return Permit::Send {
+                    token,
+                    in_doubt: true,
+                };
+            }
+            Claim::Held { retry_after } => {
+                let waited = started.elapsed();
+                if waited >= HELD_WAIT || ctx.stopping.is_cancelled() {
+                    let outcome = wait_in_tier(
+                        deps,
+                        job,
+                        route,
+                        ctx.history.attempts,
+                        "claimed by another worker",
+                    );
+                    return Permit::Done(Box::new(outcome));
+                }
+                let pause =
+                    retry_after.clamp(Duration::from_millis(20), Duration::from_millis(250));
+                tokio::time::sleep(pause.min(HELD_WAIT - waited)).await;
+            }
+        }
+    }
+}
+
+/// The recorded `message.sent` published again, marked as a duplicate.
+fn duplicate(deps: &Deps, route: &Route, job: &Job, acceptance: Acceptance) -> Outcome {
+    deps.metrics
+        .duplicates_suppressed
+        .get_or_create(&RouteLabels::of(route))
+        .inc();
+    tracing::info!(provider_message_id = %acceptance.provider_message_id, "already accepted by SES; not sent again");
+    let mut event = serde_json::from_value::<Event>(acceptance.event).unwrap_or_else(|_| {
+        let mut event = event(EventType::Sent, job, Some(route), acceptance.attempts);
+        event.provider_message_id =
+            Some(acceptance.provider_message_id).filter(|id| !id.is_empty());
+        event
+    });
+    set(&mut event.event_data, "duplicate", json!(true));
+    Outcome::Finished(event)
+}
+
+/// `message.sent`, recorded in the ledger before it is published.
+async fn accepted_outcome(
+    deps: &Deps,
+    route: &Route,
+    job: &Job,
+    accepted: Option<String>,
+    attempts: u32,
+) -> Outcome {
+    let mut event = event(EventType::Sent, job, Some(route), attempts);
+    event.provider_message_id = accepted;
+    let acceptance = Acceptance {
+        provider_message_id: event.provider_message_id.clone().unwrap_or_default(),
+        accepted_at: now_rfc3339(),
+        attempts,
+        event: serde_json::to_value(&event).expect("events serialise"),
+    };
+    if let Err(e) = deps.ledger.record(&job.id, &acceptance).await {
+        ledger_error(
+            deps,
+            &e,
+            "SES accepted the email but the ledger could not record it",
+        );
+    }
+    Outcome::Finished(event)
+}
+
+/// The store could not answer: the job waits on the first retry tier, its
+/// attempts untouched, and no email goes out without a claim.
+fn unavailable(deps: &Deps, job: &Job, route: &Route, attempts: u32) -> Outcome {
+    wait_in_tier(deps, job, route, attempts, "the send ledger is unavailable")
+}
+
+fn wait_in_tier(deps: &Deps, job: &Job, route: &Route, attempts: u32, why: &str) -> Outcome {
+    let mut event = event(
+        EventType::DeliveryAttempted,
+        job,
+        Some(route),
+        attempts.max(1),
+    );
+    event.event_data = json!({
+        "attempt": attempts,
+        "max_attempts": deps.settings.retry.max_attempts,
+        "retryable": true,
+        "error": why,
+        "error_code": "not_sent_yet",
+    });
+    Outcome::Retry {
+        event,
+        attempts,
+        tier: 0,
+    }
+}
+
+fn mark_in_doubt(outcome: &mut Outcome) {
+    let event = match outcome {
+        Outcome::Finished(event) | Outcome::Retry { event, .. } => Some(event),
+        Outcome::Dead(dead) => dead.event.as_mut(),
+        Outcome::Returned(_) => None,
+    };
+    if let Some(event) = event {
+        set(&mut event.event_data, "in_doubt", json!(true));
+    }
+}
+
+fn set(data: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if !data.is_object() {
+        *data = json!({});
+    }
+    data[key] = value;
+}
+
+/// Logs and counts a ledger failure, in the one place that does both.
+fn ledger_error(deps: &Deps, error: &LedgerError, what: &str) {
+    deps.metrics.ledger_errors.inc();
+    tracing::error!(error = %error, "{what}");
+}
