@@ -13,6 +13,7 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod preview;
 pub mod process_metrics;
 pub mod ratelimit;
 pub mod render;
