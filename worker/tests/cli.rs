@@ -238,7 +238,8 @@ fn check_renders_each_workflow_with_its_sample_and_names_the_missing_data() {
 }
 
 #[test]
-fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_loading_filters() {
+fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_loading_filters_and_still_renders_the_other_workflows(
+) {
     let dir = check_case(
         "check-liquid",
         SANDBOX_CONFIG,
@@ -250,6 +251,12 @@ fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_load
             ("b/text.liquid", "x\n{{ recipient.id | shout }}"),
             ("c/subject.liquid", "Hi"),
             ("c/text.liquid", "x {% frobnicate %}"),
+            ("d/subject.liquid", "Hi"),
+            ("d/text.liquid", "x {{ data.x }}"),
+            (
+                "d/sample.json",
+                r#"{ "id": "s", "environment": "dev", "workflow": "d", "recipient": { "id": "u", "email": "a@example.com" } }"#,
+            ),
         ],
     );
     let out = herald(&dir, &["check", "--config", "herald.toml"]);
@@ -260,8 +267,9 @@ fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_load
         "tpl/a/html.liquid:2:20: filter `user` reads the hosted service's data store, which Herald does not have",
         "tpl/b/text.liquid:2:19: unknown filter `shout`",
         "tpl/c/text.liquid:1:",
+        "tpl/d/text.liquid:1:6: data.x does not exist when rendering tpl/d/sample.json (environment dev)",
     ] {
         assert!(stderr.contains(expected), "{expected:?} missing from:\n{stderr}");
     }
-    assert!(stderr.contains("4 problem(s)"), "{stderr}");
+    assert!(stderr.contains("5 problem(s)"), "{stderr}");
 }

@@ -37,11 +37,10 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     };
     let mut report = Report::default();
     report.problems.extend(settings.problems());
-    let files = TemplateFiles::read(&settings, embedded)
-        .map_err(|e| report.problems.push(e))
-        .ok();
     let mut store_problems = Vec::new();
     let store = setup::load_templates(&settings, embedded, &mut store_problems);
+    // An unreadable folder is already among the store's problems.
+    let files = TemplateFiles::read(&settings, embedded).ok();
     let routes = Routes::build(
         &settings,
         &store,
@@ -53,12 +52,11 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     lint_senders(&settings, &config_text, &mut report);
     if let Some(files) = &files {
         let linted = lint_templates(&settings, files, &mut report);
-        report_store_problems(files, &linted, store_problems.clone(), &mut report);
-        if let (Some(routes), true) = (&routes, store_problems.is_empty()) {
+        report_store_problems(files, &linted, store_problems, &mut report);
+        if let Some(routes) = &routes {
             let checker = RenderCheck {
                 settings: &settings,
                 files,
-                store: &store,
                 config: &config_text,
                 linted: &linted,
             };
@@ -205,7 +203,7 @@ fn report_store_problems(
             let name = filter?;
             scan::markups(source)
                 .iter()
-                .flat_map(|m| scan::filters(m))
+                .flat_map(scan::filters)
                 .find(|f| f.name == name)
                 .map(|f| scan::line_col(source, f.offset))
         });
@@ -231,7 +229,6 @@ fn requested_filter(message: &str) -> Option<&str> {
 struct RenderCheck<'a> {
     settings: &'a Settings,
     files: &'a TemplateFiles,
-    store: &'a TemplateStore,
     config: &'a ConfigText,
     linted: &'a BTreeSet<String>,
 }
@@ -239,7 +236,14 @@ struct RenderCheck<'a> {
 impl RenderCheck<'_> {
     fn render_all(&self, routes: &Routes, report: &mut Report) {
         let mut found: BTreeMap<Problem, BTreeSet<String>> = BTreeMap::new();
-        for workflow in self.store.workflow_names() {
+        for workflow in self.files.workflows() {
+            let workflow = workflow.as_str();
+            // Each workflow apart, so that one broken file hides no other
+            // workflow's problems; the broken one is reported already.
+            let files = self.files.for_workflow(workflow);
+            let Ok(store) = TemplateStore::from_files(&self.files.origin, files) else {
+                continue;
+            };
             let max = self.settings.limits.max_job_bytes;
             let sample = match Sample::of(self.files, workflow, max) {
                 Ok(sample) => sample,
@@ -253,7 +257,7 @@ impl RenderCheck<'_> {
                     continue;
                 };
                 let job = sample.job_for(channel, environment);
-                let Err(error) = crate::preview::prepare(self.store, route, &job) else {
+                let Err(error) = crate::preview::prepare(&store, route, &job) else {
                     continue;
                 };
                 if let Some(problem) = self.problem(route, workflow, &sample, error, report) {
