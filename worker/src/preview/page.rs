@@ -206,3 +206,46 @@ pub const RELOAD_SCRIPT: &str = r#"(async () => {
   }
 })();
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn values_from_templates_and_jobs_are_escaped_on_every_page() {
+        let dir = std::env::temp_dir().join(format!("herald-page-{}", std::process::id()));
+        let templates = dir.join("templates/w");
+        std::fs::create_dir_all(&templates).unwrap();
+        std::fs::write(templates.join("subject.liquid"), "{{ data.x }}").unwrap();
+        std::fs::write(templates.join("text.liquid"), "{{ data.x }}").unwrap();
+        let sample = serde_json::json!({ "id": "s", "environment": "dev", "workflow": "w",
+            "recipient": { "id": "u", "email": "a@example.com", "name": "<b>Ada</b>" },
+            "data": { "x": "<script>alert(1)</script>" } });
+        std::fs::write(templates.join("sample.json"), sample.to_string()).unwrap();
+        let config = format!(
+            "[templates]\ndir = {:?}\n[channels.ses.environments.dev]\nsandbox = true\nfrom_address = \"a@example.com\"\n",
+            dir.join("templates").display().to_string()
+        );
+        std::fs::write(dir.join("herald.toml"), config).unwrap();
+        let preview = Preview::build(Some(&dir.join("herald.toml")), &[]).await;
+        assert!(preview.problems.is_empty(), "{:?}", preview.problems);
+        let workflow = preview.workflow("w").unwrap();
+        let pages = [
+            index(&preview, 1),
+            email_page(&preview, workflow, "ses", "dev", 1),
+        ];
+        for page in pages {
+            assert!(
+                page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+                "{page}"
+            );
+            assert!(!page.contains("<script>alert"), "{page}");
+        }
+        let email = email_page(&preview, workflow, "ses", "dev", 1);
+        assert!(
+            email.contains("&lt;b&gt;Ada&lt;/b&gt; &lt;a@example.com&gt;"),
+            "{email}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
