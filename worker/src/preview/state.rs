@@ -58,7 +58,11 @@ impl Preview {
             problems: Vec::new(),
             environments: Vec::new(),
             routes: None,
-            files: TemplateFiles::built_in(),
+            files: TemplateFiles {
+                origin: "(no templates)".into(),
+                dir: None,
+                files: Vec::new(),
+            },
             workflows: Vec::new(),
             templates_dir: None,
         };
