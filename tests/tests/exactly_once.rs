@@ -149,16 +149,11 @@ async fn a_worker_killed_mid_flight_and_restarted_sends_nothing_twice_beyond_the
     let broker = TestBroker::new(&ns, &TIERS).await;
     let mut events = broker.events().await;
     let ids = publish_many(&broker, &ns, 2_000).await;
-    let mut worker = HeraldProcess::start(
-        &broker,
-        PREFETCH,
-        &config(&ses, "[idempotency]\nlease = \"2s\"\npath = \"PATH\"").replace(
-            "PATH",
-            &herald_tests::worker::test_ledger_path()
-                .display()
-                .to_string(),
-        ),
+    let ledger = format!(
+        "[idempotency]\nlease = \"2s\"\npath = \"{}\"\n",
+        test_ledger_path().display()
     );
+    let mut worker = HeraldProcess::start(&broker, PREFETCH, &config(&ses, &ledger));
     assert!(
         ses.wait_for_requests(400, Duration::from_secs(60)).await,
         "{}",

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod preview;
 pub mod process_metrics;
 pub mod ratelimit;
 pub mod render;

@@ -239,3 +239,116 @@ fn demo_removes_its_queues_on_exit_unless_told_to_keep_them() {
         "the demo leaves no queue behind"
     );
 }
+
+/// A configuration and templates folder for one `check` case.
+fn check_case(label: &str, config: &str, templates: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(label);
+    for (path, text) in templates {
+        let file = dir.join("tpl").join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    std::fs::write(dir.join("herald.toml"), config).unwrap();
+    dir
+}
+
+const SANDBOX_CONFIG: &str = r#"[templates]
+dir = "tpl"
+[channels.ses.environments.dev]
+sandbox = true
+from_address = "dev@{{ vars.domain }}"
+vars = { domain = "example.com" }
+"#;
+
+#[test]
+fn check_points_at_a_vars_path_the_environment_does_not_have() {
+    let config = SANDBOX_CONFIG.replace("dev@{{ vars.domain }}", "dev@{{ vars.domian }}");
+    let dir = check_case(
+        "check-vars",
+        &config,
+        &[
+            ("w/subject.liquid", "Hi"),
+            (
+                "w/text.liquid",
+                "Visit\n  {{ vars.site }} {{ vars.domain }}",
+            ),
+        ],
+    );
+    let out = herald(&dir, &["check", "--config", "herald.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "herald.toml:5:24: channels.ses.environments.dev.from_address: vars.domian does not exist in the vars of environment dev (vars has domain)",
+        "tpl/w/text.liquid:2:6: vars.site does not exist in the vars of environment dev",
+        "2 problem(s)",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} missing from:\n{stderr}");
+    }
+}
+
+#[test]
+fn check_renders_each_workflow_with_its_sample_and_names_the_missing_data() {
+    let sample = r#"{ "id": "s1", "environment": "dev", "workflow": "w",
+        "recipient": { "id": "u1", "email": "a@example.com" }, "data": { "plan": "pro" } }"#;
+    let dir = check_case(
+        "check-sample",
+        SANDBOX_CONFIG,
+        &[
+            ("w/subject.liquid", "Your {{ data.plan }} plan"),
+            ("w/html.liquid", "<p>ok</p>\n<p>{{ data.plna }}</p>"),
+            ("w/sample.json", sample),
+            ("nosample/subject.liquid", "Hi {{ recipient.name }}"),
+            ("nosample/text.liquid", "{{ data.anything }}"),
+        ],
+    );
+    let out = herald(&dir, &["check", "--config", "herald.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tpl/w/html.liquid:2:7: data.plna does not exist when rendering tpl/w/sample.json (environment dev)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem(s)"), "{stderr}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("note: nosample: data.anything not checked: add nosample/sample.json"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_loading_filters_and_still_renders_the_other_workflows(
+) {
+    let dir = check_case(
+        "check-liquid",
+        SANDBOX_CONFIG,
+        &[
+            ("layout.html.liquid", "<body>{{ vars.domain }}</body>"),
+            ("a/subject.liquid", "Hi"),
+            ("a/html.liquid", "<p>\n {{ recipient.id | user }}</p>"),
+            ("b/subject.liquid", "Hi"),
+            ("b/text.liquid", "x\n{{ recipient.id | shout }}"),
+            ("c/subject.liquid", "Hi"),
+            ("c/text.liquid", "x {% frobnicate %}"),
+            ("d/subject.liquid", "Hi"),
+            ("d/text.liquid", "x {{ data.x }}"),
+            (
+                "d/sample.json",
+                r#"{ "id": "s", "environment": "dev", "workflow": "d", "recipient": { "id": "u", "email": "a@example.com" } }"#,
+            ),
+        ],
+    );
+    let out = herald(&dir, &["check", "--config", "herald.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "tpl/layout.html.liquid: a layout without {{ content }} drops the email's body",
+        "tpl/a/html.liquid:2:20: filter `user` reads the hosted service's data store, which Herald does not have",
+        "tpl/b/text.liquid:2:19: unknown filter `shout`",
+        "tpl/c/text.liquid:1:",
+        "tpl/d/text.liquid:1:6: data.x does not exist when rendering tpl/d/sample.json (environment dev)",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} missing from:\n{stderr}");
+    }
+    assert!(stderr.contains("5 problem(s)"), "{stderr}");
+}

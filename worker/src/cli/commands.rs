@@ -1,4 +1,4 @@
-//! `run`, `enqueue`, `render`, `check` and `topology declare`.
+//! `run`, `enqueue`, `render` and `topology declare`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -137,26 +137,6 @@ pub async fn render(
         }
         None => std::io::stdout().write_all(raw)?,
     }
-    Ok(())
-}
-
-/// `herald check`: configuration and templates, without connecting anywhere.
-pub async fn check(config: Option<&Path>) -> Result<(), CliError> {
-    let loaded = load(config, Mode::Sandbox, |_| {}).await?;
-    let settings = &loaded.deps.settings;
-    let environments: usize = settings
-        .channels
-        .values()
-        .map(|c| c.environments.len())
-        .sum();
-    let source = loaded
-        .source
-        .map_or("(built in)".into(), |p| p.display().to_string());
-    println!(
-        "{source}: ok: {} channel(s), {environments} environment(s), {} workflow template set(s)",
-        settings.channels.len(),
-        loaded.deps.templates.workflow_names().len()
-    );
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! Subcommands of `herald` (SPEC §8). Exit codes: 0 success, 1 runtime
 //! failure, 2 usage or configuration error.
 
+mod check;
 mod commands;
 mod demo;
 mod dlq;
 mod ledger;
+mod preview;
 pub mod setup;
 mod topology;
 
@@ -65,6 +67,14 @@ pub enum Command {
     },
     /// Validate the configuration and every template, without connecting anywhere.
     Check,
+    /// Serve a local web page showing every workflow rendered with sample data; reloads on change.
+    Preview {
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8025")]
+        listen: String,
+        /// Job files (JSON) to render instead of their workflow's sample.json.
+        jobs: Vec<PathBuf>,
+    },
     /// Manage the RabbitMQ topology.
     Topology {
         #[command(subcommand)]
@@ -216,7 +226,7 @@ impl Command {
     /// broker failures as their own error, so the AMQP client's logs are off.
     pub fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Run => "info",
+            Command::Run | Command::Preview { .. } => "info",
             _ => "warn,lapin=off",
         }
     }
@@ -256,7 +266,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo { keep } => demo::run(config, keep).await,
         Command::Enqueue { jobs, raw } => commands::enqueue(config, &jobs, raw).await,
         Command::Render { job, out } => commands::render(config, &job, out.as_deref()).await,
-        Command::Check => commands::check(config).await,
+        Command::Check => check::run(config).await,
+        Command::Preview { listen, jobs } => preview::run(config, &listen, &jobs).await,
         Command::Topology {
             action: TopologyAction::Declare,
         } => commands::declare(config).await,

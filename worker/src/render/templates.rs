@@ -50,6 +50,14 @@ pub const EXAMPLE_TEMPLATES: &[(&str, &str)] = &[
         "password-reset/text.liquid",
         include_str!("../../../examples/templates/password-reset/text.liquid"),
     ),
+    (
+        "welcome/sample.json",
+        include_str!("../../../examples/templates/welcome/sample.json"),
+    ),
+    (
+        "password-reset/sample.json",
+        include_str!("../../../examples/templates/password-reset/sample.json"),
+    ),
 ];
 
 /// The parsed templates of one workflow.
