@@ -57,8 +57,10 @@ impl Deps {
         ledger: Ledger,
     ) -> Deps {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let attempt = settings.limits.ses_attempt_timeout(&settings.shutdown);
-        let lease = settings.idempotency.lease.unwrap_or(attempt * 2);
+        let lease = settings
+            .idempotency
+            .lease
+            .unwrap_or_else(|| default_lease(&settings));
         Deps {
             settings,
             templates,
@@ -69,6 +71,16 @@ impl Deps {
             render_slots: Semaphore::new(cores),
         }
     }
+}
+
+/// A claim must outlive the SES requests of the delivery that holds it, or a
+/// live worker's job would be taken for in doubt: twice the longest those
+/// requests can take (every attempt of the first delivery, in-process retries
+/// included, at the attempt timeout).
+fn default_lease(settings: &Settings) -> Duration {
+    let attempt = settings.limits.ses_attempt_timeout(&settings.shutdown);
+    let first = policy::quick_retries(&settings.retry, History::default()) + 1;
+    attempt * 2 * first
 }
 
 /// What the consumer knows of one delivery.
