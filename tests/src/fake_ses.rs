@@ -112,6 +112,8 @@ impl FakeSes {
         let app = Router::new()
             .route("/v2/email/outbound-emails", post(send_email))
             .route("/v2/email/account", get(get_account))
+            // SES takes emails up to 40 MB, sent as base64 in JSON.
+            .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

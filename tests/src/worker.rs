@@ -24,6 +24,15 @@ pub fn test_ledger_path() -> PathBuf {
     std::env::temp_dir().join(format!("{}.redb", crate::unique("herald-ledger")))
 }
 
+/// An `[idempotency]` section with a ledger file of its own, for tests that
+/// write a whole configuration for `herald run`.
+pub fn ledger_toml() -> String {
+    format!(
+        "[idempotency]\npath = \"{}\"\n",
+        test_ledger_path().display()
+    )
+}
+
 /// A worker running in this process.
 pub struct TestWorker {
     pub deps: Arc<Deps>,

@@ -78,6 +78,10 @@ fn start_worker(amqp_url: &str, listen: &str) -> std::process::Child {
         .env_remove("HERALD_CONFIG")
         .env("AMQP_URL", amqp_url)
         .env("HERALD_LISTEN", listen)
+        .env(
+            "HERALD__IDEMPOTENCY__PATH",
+            herald_tests::worker::test_ledger_path(),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -188,6 +192,10 @@ async fn the_moto_walk_through_sends_the_email_to_moto() {
         .env_remove("HERALD_CONFIG")
         .env("AMQP_URL", vhost.url())
         .env("HERALD_LISTEN", &listen)
+        .env(
+            "HERALD__IDEMPOTENCY__PATH",
+            herald_tests::worker::test_ledger_path(),
+        )
         .env("SES_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
     // Files, not pipes: the processes the block leaves in the background
     // would hold pipes open.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::{example_templates_dir, ses_config};
+use herald_tests::worker::{example_templates_dir, ledger_toml, ses_config};
 use herald_tests::{herald_bin, job_json, send_signal, unique};
 
 #[tokio::test]
@@ -18,10 +18,11 @@ async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
     let tiers = [Duration::from_secs(10)];
     let broker = TestBroker::new(&ns, &tiers).await;
     let config = format!(
-        "{}\n[server]\nlisten = \"\"\n[templates]\ndir = \"{}\"\n{}",
+        "{}\n[server]\nlisten = \"\"\n[templates]\ndir = \"{}\"\n{}{}",
         broker.amqp_toml(3),
         example_templates_dir().display(),
         ses_config(&ses.url, "").replace("[retry]", "[retry]\ntiers = [\"10s\"]"),
+        ledger_toml(),
     );
     let file = std::env::temp_dir().join(format!("{ns}.toml"));
     std::fs::write(&file, config).unwrap();

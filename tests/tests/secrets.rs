@@ -8,7 +8,7 @@ use std::time::Duration;
 use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::example_templates_dir;
+use herald_tests::worker::{example_templates_dir, ledger_toml};
 use herald_tests::{free_port, herald_bin, job_json, send_signal, unique};
 
 const KEY_ID: &str = "AKIDSECRETPROBE7Q";
@@ -31,10 +31,11 @@ async fn run_and_capture(
     let config = format!(
         "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\n[templates]\ndir = \"{}\"\n\
          [channels.ses.environments.prod]\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\n{auth}\n\
-         from_address = \"notify@example.com\"\nvars = {{ domain = \"example.com\", app_name = \"Example\" }}\n",
+         from_address = \"notify@example.com\"\nvars = {{ domain = \"example.com\", app_name = \"Example\" }}\n{}",
         broker.amqp_toml(8),
         example_templates_dir().display(),
         ses.url,
+        ledger_toml(),
     );
     let file = std::env::temp_dir().join(format!("{ns}.toml"));
     std::fs::write(&file, config).unwrap();

@@ -343,7 +343,7 @@ fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_load
     let stderr = text(&out.stderr);
     for expected in [
         "tpl/layout.html.liquid: a layout without {{ content }} drops the email's body",
-        "tpl/a/html.liquid:2:20: filter `user` reads the hosted service's data store, which Herald does not have",
+        "tpl/a/html.liquid:2:20: the `user` filter reads the hosted service's data store, which Herald does not have",
         "tpl/b/text.liquid:2:19: unknown filter `shout`",
         "tpl/c/text.liquid:1:",
         "tpl/d/text.liquid:1:6: data.x does not exist when rendering tpl/d/sample.json (environment dev)",

@@ -42,9 +42,10 @@ pub struct Deps {
     /// How long a claim protects a send: past it, the claim's worker is taken
     /// for dead and the job is in doubt.
     pub lease: Duration,
-    /// Renders run on the blocking pool, at most one per core at once: a slow
+    /// Renders run on the blocking pool, a few per core at once: a slow
     /// template never holds an async worker thread (health checks, acks,
-    /// consumption) and a burst of them cannot take every core.
+    /// consumption), two slow ones leave room for the quick ones beside them,
+    /// and a burst cannot start an unbounded number of threads.
     render_slots: Semaphore,
 }
 
@@ -68,10 +69,13 @@ impl Deps {
             metrics,
             ledger,
             lease,
-            render_slots: Semaphore::new(cores),
+            render_slots: Semaphore::new(cores * RENDERS_PER_CORE),
         }
     }
 }
+
+/// Renders in flight per core; each is bounded by `limits.max_render_time`.
+const RENDERS_PER_CORE: usize = 4;
 
 /// A claim must outlive the SES requests of the delivery that holds it, or a
 /// live worker's job would be taken for in doubt: twice the longest those
@@ -168,7 +172,7 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
     }
 }
 
-/// Renders on the blocking pool, one slot per core; a panic in rendering is
+/// Renders on the blocking pool, within the render slots; a panic in rendering is
 /// this job's failure, not the worker's.
 async fn render(
     deps: &Arc<Deps>,

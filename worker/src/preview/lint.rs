@@ -55,7 +55,7 @@ pub fn lint_source(
             if let Some(why) = unsupported_filter(filter.name) {
                 problems.push(Problem {
                     location: at(file, base(filter.offset)),
-                    message: format!("filter `{}` {why}", filter.name),
+                    message: why.to_owned(),
                 });
             }
         }
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert!(problems[0]
             .to_string()
-            .starts_with("t:1:30: filter `user` reads the hosted service's data store"));
+            .starts_with("t:1:30: the `user` filter reads the hosted service's data store"));
     }
 
     #[test]

@@ -222,15 +222,13 @@ fn recipient(address: &str, name: Option<&str>) -> Result<Mailbox, RenderError> 
     if address.is_empty() {
         return Err(RenderError::MissingEmail);
     }
-    if !is_plain_address(address) {
+    let ascii = ascii_address(address).filter(|_| is_plain_address(address));
+    let Some(address) = ascii else {
         return Err(RenderError::InvalidEmail(address.to_owned()));
-    }
+    };
     let name = name.filter(|n| !n.trim().is_empty()).map(str::to_owned);
     no_line_breaks("recipient.name", name.as_deref())?;
-    Ok(Mailbox {
-        name,
-        address: address.to_owned(),
-    })
+    Ok(Mailbox { name, address })
 }
 
 type Content = (String, Option<String>, Option<String>);
@@ -339,9 +337,22 @@ fn is_plain_address(address: &str) -> bool {
         .is_ok()
 }
 
+/// The address with its domain in ASCII (IDNA punycode): headers and the
+/// SES envelope carry no raw 8-bit bytes. `None` when the domain is not a
+/// valid international domain name.
+pub fn ascii_address(address: &str) -> Option<String> {
+    let (local, domain) = address.rsplit_once('@')?;
+    if domain.is_ascii() {
+        return Some(address.to_owned());
+    }
+    let domain = idna::domain_to_ascii(domain).ok()?;
+    Some(format!("{local}@{domain}"))
+}
+
 fn checked_address(field: &str, address: &str) -> Result<String, RenderError> {
     if is_plain_address(address) {
-        Ok(address.to_owned())
+        ascii_address(address)
+            .ok_or_else(|| invalid(field, format!("{address:?} has an invalid domain")))
     } else if address.contains(['\r', '\n']) {
         Err(invalid(field, "contains a line break (CR or LF)"))
     } else {

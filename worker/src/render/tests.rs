@@ -198,3 +198,21 @@ fn a_loop_in_an_override_shares_the_jobs_budget() {
         "{err:?}"
     );
 }
+
+#[test]
+fn an_international_domain_and_name_reach_the_headers_as_ascii() {
+    let recipient = json!({ "id": "u1", "email": "ada@bücher.example", "name": "Ada Lövelace" });
+    let email = render_job(json!({ "recipient": recipient })).unwrap();
+    assert_eq!(email.to.address, "ada@xn--bcher-kva.example");
+    let raw = mime::build(&email, "m1").unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let headers = &raw[..end];
+    assert!(headers.is_ascii(), "{}", String::from_utf8_lossy(headers));
+    let headers = String::from_utf8_lossy(headers);
+    assert!(headers.contains("ada@xn--bcher-kva.example"), "{headers}");
+    assert!(
+        headers.contains("=?utf-8?"),
+        "RFC 2047 display name: {headers}"
+    );
+    assert_eq!(ascii_address("no-at-sign"), None);
+}
