@@ -21,7 +21,7 @@ use herald_tests::bench::{
 };
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::{example_templates_dir, ses_config};
+use herald_tests::worker::{example_templates_dir, ledger_toml, ses_config};
 use herald_tests::{free_port, unique};
 
 const PREFETCH: u16 = 256;
@@ -168,10 +168,11 @@ async fn measure_ceiling(ses: &FakeSes, n: usize) -> (f64, [f64; 3]) {
 
 fn herald_config(broker: &TestBroker, ses: &FakeSes, listen: &str, extra: &str) -> String {
     format!(
-        "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{}",
+        "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{}{}",
         broker.amqp_toml(PREFETCH),
         example_templates_dir().display(),
-        ses_config(&ses.url, extra)
+        ses_config(&ses.url, extra),
+        ledger_toml(),
     )
 }
 
