@@ -41,6 +41,21 @@ pub struct Job {
     /// Per-job overrides of the environment's sender fields and SES request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<Overrides>,
+    /// The locale of `t` translations when the recipient has none (`fr`,
+    /// `pt-BR`); templates see it as `locale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// A batch's activities, as the hosted original's batched notifications
+    /// expose them to templates (`activities`, `actors`, `total_activities`,
+    /// `total_actors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activities: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actors: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_activities: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_actors: Option<u64>,
 }
 
 /// The recipient; fields beyond the known ones are kept for templates.

@@ -38,7 +38,30 @@ pub fn job_globals(job: &Job, vars: &LiquidValue, timestamp: &str) -> Object {
         "timestamp".into(),
         LiquidValue::scalar(timestamp.to_owned()),
     );
+    batch_and_locale(job, &mut globals);
     globals
+}
+
+/// The job's `locale` and the hosted original's batch variables, when given.
+fn batch_and_locale(job: &Job, globals: &mut Object) {
+    if let Some(locale) = &job.locale {
+        globals.insert("locale".into(), LiquidValue::scalar(locale.clone()));
+    }
+    for (key, value) in [("activities", &job.activities), ("actors", &job.actors)] {
+        if let Some(value) = value {
+            globals.insert(key.into(), liquid(value));
+        }
+    }
+    let totals = [
+        ("total_activities", job.total_activities),
+        ("total_actors", job.total_actors),
+    ];
+    for (key, count) in totals {
+        if let Some(n) = count {
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            globals.insert(key.into(), LiquidValue::scalar(n));
+        }
+    }
 }
 
 fn object<const N: usize>(fields: [(liquid::model::KString, LiquidValue); N]) -> LiquidValue {
@@ -96,14 +119,17 @@ mod tests {
             "id": "m1", "environment": "dev", "workflow": "welcome",
             "recipient": { "id": "u1", "email": "a@b.c", "name": "Ada", "plan": "pro" },
             "actor": { "name": "Grace" }, "tenant": "acme",
-            "data": { "n": 3, "attachments": [{ "name": "x.pdf", "content": "QUJD" }] }
+            "data": { "n": 3, "attachments": [{ "name": "x.pdf", "content": "QUJD" }] },
+            "locale": "fr", "activities": [{ "id": "a1" }, { "id": "a2" }], "actors": [{ "name": "Grace" }],
+            "total_activities": 2, "total_actors": 1
         }))
         .unwrap();
         let vars = to_value(&serde_json::json!({ "domain": "example.com" })).unwrap();
         let globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
         let source = "{{ recipient.name }} {{ recipient.plan }} {{ actor.name }} {{ tenant.id }} \
             {{ data.n }} {{ data.attachments[0].name }} \
-            {{ vars.domain }} {{ workflow.key }} {{ current_message.id }} {{ timestamp }}";
+            {{ vars.domain }} {{ workflow.key }} {{ current_message.id }} {{ timestamp }} \
+            {{ locale }} {{ activities[1].id }} {{ actors[0].name }} {{ total_activities }} {{ total_actors }}";
         let template = liquid::ParserBuilder::with_stdlib()
             .build()
             .unwrap()
@@ -111,7 +137,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             template.render(&globals).unwrap(),
-            "Ada pro Grace acme 3 x.pdf example.com welcome m1 2026-11-30T12:00:00Z"
+            "Ada pro Grace acme 3 x.pdf example.com welcome m1 2026-11-30T12:00:00Z fr a2 Grace 2 1"
         );
         let contents = liquid::ParserBuilder::with_stdlib().build().unwrap();
         let contents = contents.parse("{{ data.attachments[0].content }}").unwrap();
