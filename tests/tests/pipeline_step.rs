@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use herald_shared::EventType;
+use herald_shared::Job;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::{example_templates_dir, ses_config, test_ledger_path};
 use herald_tests::{free_port, job_json};
 use herald_worker::channels::Mode;
 use herald_worker::cli::setup;
 use herald_worker::pipeline::{self, Context, Deps, FailureReason, History, Outcome};
+use herald_worker::request::prepare;
 use herald_worker::settings::{Secret, Settings};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -223,4 +225,27 @@ async fn a_job_whose_delivery_can_no_longer_be_settled_is_returned_unsent() {
     let outcome = pipeline::process(&deps, body.as_bytes(), ctx).await.outcome;
     assert!(matches!(outcome, Outcome::Returned(_)), "{outcome:?}");
     assert_eq!(ses.served(), 0);
+}
+
+#[tokio::test]
+async fn translations_fall_back_from_the_job_to_the_environments_default_locale() {
+    let deps = deps(&format!("{SANDBOX}default_locale = \"fr\"\n")).await;
+    let route = deps.routes.resolve("dev", None).unwrap();
+    let mut job = job_json("step-locale", "dev", "ada@example.com");
+    let subject = "{{ \"welcome.greeting\" | t: name: recipient.name }}";
+    job["template"] = json!({ "subject": subject, "text": "x" });
+    let french: Job = serde_json::from_value(job.clone()).unwrap();
+    let prepared = prepare(&deps.templates, route, &french).unwrap();
+    assert_eq!(prepared.email.subject, "Bonjour Ada Lovelace,");
+    job["locale"] = json!("en");
+    let english: Job = serde_json::from_value(job.clone()).unwrap();
+    let prepared = prepare(&deps.templates, route, &english).unwrap();
+    assert_eq!(prepared.email.subject, "Hi Ada Lovelace,");
+    job["recipient"]["locale"] = json!("fr-CA");
+    let recipient: Job = serde_json::from_value(job).unwrap();
+    let prepared = prepare(&deps.templates, route, &recipient).unwrap();
+    assert_eq!(
+        prepared.email.subject, "Bonjour Ada Lovelace,",
+        "fr-CA falls back to fr"
+    );
 }

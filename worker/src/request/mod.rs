@@ -28,6 +28,12 @@ pub struct Prepared {
 pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
     let budget = store.budget();
     let mut globals = render::job_globals(job, &route.vars, &now_rfc3339());
+    if let (None, Some(locale)) = (&job.locale, &route.settings.default_locale) {
+        globals.insert(
+            "locale".into(),
+            liquid::model::Value::scalar(locale.clone()),
+        );
+    }
     let mut email = render::render_with(store, &budget, &route.sender, &mut globals, job)?;
     if route.settings.marks_links_no_track() {
         email.html = email.html.map(|html| tracking::mark_links_no_track(&html));

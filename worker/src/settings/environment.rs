@@ -64,6 +64,10 @@ pub struct EnvironmentSettings {
     /// Render and validate, never call SES.
     #[serde(default)]
     pub sandbox: bool,
+    /// The locale of `t` translations when neither the recipient nor the job
+    /// names one (`fr`, `pt-BR`); templates see it as `locale`.
+    #[serde(default)]
+    pub default_locale: Option<String>,
     /// Where sandbox mode writes `<message_id>.eml`.
     #[serde(default)]
     pub outbox: Option<PathBuf>,
