@@ -249,3 +249,42 @@ async fn translations_fall_back_from_the_job_to_the_environments_default_locale(
         "fr-CA falls back to fr"
     );
 }
+
+#[tokio::test]
+async fn refused_credentials_wait_on_the_longest_tier_without_using_attempts() {
+    let ses = FakeSes::start().await;
+    ses.set_default(Reply::Error(403, "InvalidClientTokenId"));
+    let deps = ses_deps(&ses).await;
+    let job = job_json("step-creds", "prod", "ada@example.com");
+    let history = History {
+        attempts: 2,
+        retries: 1,
+    };
+    let outcome = process(&deps, &job, history).await;
+    let Outcome::Retry {
+        event,
+        attempts,
+        tier,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    let last = deps.settings.retry.tiers.len() - 1;
+    assert_eq!(
+        (attempts, tier),
+        (2, last),
+        "no attempt used, the longest tier"
+    );
+    assert_eq!(event.event_data["error_code"], "InvalidClientTokenId");
+    assert_eq!(ses.served(), 1, "no quick retry of refused credentials");
+    let labels = herald_worker::metrics::EnvironmentLabels {
+        environment: "prod".into(),
+    };
+    assert_eq!(
+        deps.metrics
+            .credential_failures
+            .get_or_create(&labels)
+            .get(),
+        1
+    );
+}

@@ -19,7 +19,7 @@ async fn run_and_capture(
     chain: bool,
 ) -> (String, String, Vec<herald_shared::Event>, Vec<String>) {
     let ses = FakeSes::start().await;
-    ses.script([Reply::Error(403, "UnrecognizedClientException")]);
+    ses.script([Reply::Error(403, "AccessDeniedException")]);
     let ns = unique("secrets");
     let broker = TestBroker::new(&ns, &[Duration::from_secs(5)]).await;
     let port = free_port();
@@ -131,7 +131,7 @@ async fn static_keys_never_reach_output_events_metrics_or_dead_letters() {
     let (output, metrics_and_letters, events, authorizations) =
         run_and_capture("debug", false).await;
     assert!(
-        output.contains("UnrecognizedClientException"),
+        output.contains("AccessDeniedException"),
         "the run was captured:\n{output}"
     );
     assert_clean(&output, "the logs");

@@ -35,6 +35,8 @@ pub struct Route {
     pub transport: Transport,
     /// Paces SES requests to `max_send_rate`.
     pub limiter: Option<Arc<SendRateLimiter>>,
+    /// When a credentials failure was last logged: once a minute is enough.
+    pub credentials_warned: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Route {
@@ -76,6 +78,10 @@ impl RouteError {
         }
     }
 }
+
+/// How long start-up waits for an environment's credentials (the default
+/// chain may ask the instance metadata service; an assumed role asks STS).
+const CREDENTIALS_WAIT: Duration = Duration::from_secs(15);
 
 /// How often `max_send_rate = "auto"` reads the quota again.
 const QUOTA_REFRESH: Duration = Duration::from_secs(300);
@@ -174,6 +180,13 @@ impl Routes {
                     (Transport::Sandbox { outbox }, None)
                 } else {
                     let client = SesClient::build(env, ses_timeout).await;
+                    if let Err(e) = client.check_credentials(CREDENTIALS_WAIT).await {
+                        let scheme = env.auth_scheme();
+                        problems.push(format!(
+                            "{at}.auth: no credentials for scheme {scheme}: {e}"
+                        ));
+                        continue;
+                    }
                     let share = f64::from(settings.limits.workers.max(1));
                     let limiter = send_rate_limiter(&at, env, &client, share).await;
                     (Transport::Ses(client), limiter)
@@ -187,6 +200,7 @@ impl Routes {
                     json_overrides,
                     transport,
                     limiter,
+                    credentials_warned: std::sync::Mutex::new(None),
                 };
                 by_environment
                     .entry(environment.clone())

@@ -34,7 +34,7 @@ fn check_accepts_the_example_configuration() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("ok: 1 channel(s), 3 environment(s), 2 workflow template set(s)"),
+        stdout.contains("ok: 1 channel(s), 2 environment(s), 2 workflow template set(s)"),
         "{stdout}"
     );
 }

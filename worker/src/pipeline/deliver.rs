@@ -14,7 +14,7 @@ use crate::clock::now_rfc3339;
 use crate::ledger::{Acceptance, Claim, ClaimToken, InDoubtPolicy, LedgerError};
 use crate::metrics::RouteLabels;
 use crate::request::SendRequest;
-use crate::ses::SesClient;
+use crate::ses::{Retry, SendError, SesClient};
 
 /// How long a job waits for another worker's live claim on its id before it
 /// goes through a retry tier instead.
@@ -57,6 +57,10 @@ pub async fn deliver(
         }
         Ok(accepted) => accepted_outcome(deps, route, job, accepted, attempts).await,
         Err(error) => {
+            let attempts = match error.retry {
+                Retry::Credentials => credentials_failed(deps, route, &error, ctx.history.attempts),
+                _ => attempts,
+            };
             let subject = Subject::Job(job, Some(route));
             match policy::after_failure(policy, ctx.history, attempts, error.retry) {
                 policy::Next::Permanent => dead(subject, Failure::Rejected(error), attempts),
@@ -279,6 +283,22 @@ fn set(data: &mut serde_json::Value, key: &str, value: serde_json::Value) {
         *data = json!({});
     }
     data[key] = value;
+}
+
+/// Counts a credentials failure, and logs it at most once a minute per
+/// environment (every job of the environment fails alike). The job keeps
+/// the attempts it had: it is the environment that failed, not the job.
+fn credentials_failed(deps: &Deps, route: &Route, error: &SendError, attempts: u32) -> u32 {
+    deps.metrics.credential_failure(&route.environment);
+    let mut warned = route
+        .credentials_warned
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+        *warned = Some(std::time::Instant::now());
+        tracing::error!(environment = %route.environment, error = %error, "SES refused the environment's credentials; its jobs wait on the longest retry tier");
+    }
+    attempts
 }
 
 /// Logs and counts a ledger failure, in the one place that does both.

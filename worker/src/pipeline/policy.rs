@@ -44,8 +44,16 @@ pub fn after_failure(
     attempts: u32,
     retry: Retry,
 ) -> Next {
-    if retry == Retry::Permanent {
-        return Next::Permanent;
+    match retry {
+        Retry::Permanent => return Next::Permanent,
+        // The environment's credentials failed, not the job: it waits, whatever
+        // its count.
+        Retry::Credentials => {
+            return Next::Delay {
+                tier: delay_tier(policy, history, retry),
+            }
+        }
+        Retry::Transient | Retry::Paused => {}
     }
     if attempts >= policy.max_attempts {
         return Next::Exhausted;
@@ -60,7 +68,7 @@ pub fn after_failure(
 pub fn delay_tier(policy: &RetrySettings, history: History, retry: Retry) -> usize {
     let last = policy.tiers.len().saturating_sub(1);
     match retry {
-        Retry::Paused => last,
+        Retry::Paused | Retry::Credentials => last,
         _ => usize::try_from(history.retries).map_or(last, |r| r.min(last)),
     }
 }
@@ -112,6 +120,8 @@ mod tests {
             (at(0, 0), 1, Paused, Delay { tier: 4 }),
             (at(0, 0), 1, Retry::Permanent, Next::Permanent),
             (at(7, 5), 8, Retry::Permanent, Next::Permanent),
+            (at(7, 5), 8, Retry::Credentials, Delay { tier: 4 }),
+            (at(0, 0), 0, Retry::Credentials, Delay { tier: 4 }),
             (at(0, u32::MAX), 1, Transient, Delay { tier: 4 }),
         ];
         for (history, attempts, retry, next) in table {

@@ -99,5 +99,6 @@ fn outcome_label(retry: Retry) -> &'static str {
         Retry::Transient => "transient_error",
         Retry::Paused => "sending_paused",
         Retry::Permanent => "permanent_error",
+        Retry::Credentials => "credentials_error",
     }
 }

@@ -11,6 +11,10 @@ pub enum Retry {
     Paused,
     /// Retrying cannot help (rejected message, bad request, suspended account).
     Permanent,
+    /// The environment's credentials were refused or could not be had (an
+    /// expired role, a revoked key): every job of the environment would fail
+    /// alike, so jobs wait on the longest tier without using attempts.
+    Credentials,
 }
 
 /// A failed SES request, with the SES error code kept.
@@ -48,11 +52,15 @@ pub fn classify(code: Option<&str>, status: Option<u16>) -> Retry {
             | "AccountSuspendedException"
             | "BadRequestException"
             | "NotFoundException"
-            | "AccessDeniedException"
-            | "InvalidClientTokenId"
-            | "UnrecognizedClientException"
-            | "SignatureDoesNotMatch",
+            | "AccessDeniedException",
         ) => return Retry::Permanent,
+        Some(
+            "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "ExpiredTokenException",
+        ) => return Retry::Credentials,
         _ => {}
     }
     match status {
@@ -117,6 +125,14 @@ where
                 DisplayErrorContext(&err).to_string(),
             )
         }
+        SdkError::ConstructionFailure(_) => {
+            // Signing needs credentials: a provider that has none fails here.
+            let message = DisplayErrorContext(&err).to_string();
+            match message.to_ascii_lowercase().contains("credentials") {
+                true => SendError::new(Retry::Credentials, "CredentialsUnavailable", message),
+                false => SendError::new(Retry::Permanent, "RequestConstruction", message),
+            }
+        }
         _ => SendError::new(
             Retry::Permanent,
             "RequestConstruction",
@@ -161,6 +177,11 @@ mod tests {
             (None, Some(503), Transient),
             (None, Some(429), Transient),
             (None, Some(403), Permanent),
+            (Some("AccessDeniedException"), Some(403), Permanent),
+            (Some("InvalidClientTokenId"), Some(403), Credentials),
+            (Some("UnrecognizedClientException"), Some(403), Credentials),
+            (Some("SignatureDoesNotMatch"), Some(403), Credentials),
+            (Some("ExpiredTokenException"), Some(403), Credentials),
             (None, None, Transient),
         ];
         for &(code, status, expected) in table {

@@ -24,6 +24,8 @@ use crate::settings::{Auth, EnvironmentSettings};
 #[derive(Clone, Debug)]
 pub struct SesClient {
     client: aws_sdk_sesv2::Client,
+    /// The environment's own credentials, to check them at start.
+    credentials: SharedCredentialsProvider,
 }
 
 impl SesClient {
@@ -42,14 +44,28 @@ impl SesClient {
             // Requests are small and bounded by the attempt timeout; stalled-stream
             // protection would add a timer to every request for nothing.
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-            .timeout_config(timeouts)
-            .credentials_provider(credentials(settings, region).await);
+            .timeout_config(timeouts);
+        let provider = credentials(settings, region).await;
+        config = config.credentials_provider(provider.clone());
         if let Some(url) = &settings.endpoint_url {
             config = config.endpoint_url(url);
         }
 
         SesClient {
             client: aws_sdk_sesv2::Client::from_conf(config.build()),
+            credentials: provider,
+        }
+    }
+
+    /// Resolves the environment's credentials once, so that a worker with
+    /// none fails at start instead of retrying every job for half an hour.
+    /// The error says why, never what a secret is.
+    pub async fn check_credentials(&self, within: Duration) -> Result<(), String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        match tokio::time::timeout(within, self.credentials.provide_credentials()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()),
+            Err(_) => Err(format!("no answer within {within:?}")),
         }
     }
 

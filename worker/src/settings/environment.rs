@@ -122,6 +122,15 @@ fn default_tag_prefix() -> String {
 }
 
 impl EnvironmentSettings {
+    /// The auth scheme's name, as the configuration writes it.
+    pub fn auth_scheme(&self) -> &'static str {
+        match &self.auth {
+            Some(Auth::AccessKey { .. }) => "access_key",
+            Some(Auth::AssumeRole { .. }) => "assume_role",
+            Some(Auth::DefaultChain) | None => "default_chain",
+        }
+    }
+
     /// Whether emails go through the tracking configuration set.
     pub fn tracking(&self) -> bool {
         self.open_tracking || self.link_tracking
