@@ -26,17 +26,17 @@ pub struct IdempotencySettings {
     /// one Redis.
     pub prefix: String,
     /// How long an acceptance (and a claim) is remembered.
-    #[serde(with = "humantime_duration")]
+    #[serde(with = "humantime_serde")]
     pub ttl: Duration,
     /// What to do with a claim that outlived its lease without a record.
     pub in_doubt: InDoubtPolicy,
     /// How long a claim protects a send; the caller defaults it to twice the
     /// SES attempt timeout.
-    #[serde(with = "humantime_option")]
+    #[serde(default, with = "humantime_serde")]
     pub lease: Option<Duration>,
     /// How long one store operation may take before it counts as failed: an
     /// unreachable store must hold jobs back, never hang them.
-    #[serde(with = "humantime_duration")]
+    #[serde(with = "humantime_serde")]
     pub timeout: Duration,
 }
 
@@ -206,30 +206,6 @@ fn interpolate_strings(
         _ => {}
     }
     Ok(())
-}
-
-mod humantime_duration {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-mod humantime_option {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            Some(text) => humantime::parse_duration(&text)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-            None => Ok(None),
-        }
-    }
 }
 
 #[cfg(test)]
