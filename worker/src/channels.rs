@@ -83,6 +83,42 @@ impl RouteError {
 /// chain may ask the instance metadata service; an assumed role asks STS).
 const CREDENTIALS_WAIT: Duration = Duration::from_secs(15);
 
+/// The SES client of one environment (`at` is its place in the config), its
+/// credentials resolved once: without any, a problem naming the environment
+/// and the scheme.
+async fn ses_client(
+    at: &str,
+    env: &EnvironmentSettings,
+    timeout: Duration,
+) -> Result<SesClient, String> {
+    let client = SesClient::build(env, timeout).await;
+    match client.check_credentials(CREDENTIALS_WAIT).await {
+        Ok(()) => Ok(client),
+        Err(e) => Err(format!(
+            "{at}.auth: no credentials for scheme {}: {e}",
+            env.auth_scheme()
+        )),
+    }
+}
+
+/// Resolves the credentials of every environment that sends through SES, as
+/// `herald run` does at start: one problem for each that has none.
+pub async fn credential_problems(settings: &Settings) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (channel, channel_settings) in &settings.channels {
+        for (environment, env) in &channel_settings.environments {
+            if env.sandbox {
+                continue;
+            }
+            let at = format!("channels.{channel}.environments.{environment}");
+            if let Err(problem) = ses_client(&at, env, settings.limits.ses_timeout).await {
+                problems.push(problem);
+            }
+        }
+    }
+    problems
+}
+
 /// How often `max_send_rate = "auto"` reads the quota again.
 const QUOTA_REFRESH: Duration = Duration::from_secs(300);
 
@@ -179,14 +215,13 @@ impl Routes {
                     let outbox = env.outbox.clone();
                     (Transport::Sandbox { outbox }, None)
                 } else {
-                    let client = SesClient::build(env, ses_timeout).await;
-                    if let Err(e) = client.check_credentials(CREDENTIALS_WAIT).await {
-                        let scheme = env.auth_scheme();
-                        problems.push(format!(
-                            "{at}.auth: no credentials for scheme {scheme}: {e}"
-                        ));
-                        continue;
-                    }
+                    let client = match ses_client(&at, env, ses_timeout).await {
+                        Ok(client) => client,
+                        Err(problem) => {
+                            problems.push(problem);
+                            continue;
+                        }
+                    };
                     let share = f64::from(settings.limits.workers.max(1));
                     let limiter = send_rate_limiter(&at, env, &client, share).await;
                     (Transport::Ses(client), limiter)

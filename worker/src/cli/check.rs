@@ -21,8 +21,9 @@ const SENDER_FIELDS: &[&str] = &["from_address", "from_name", "reply_to", "cc", 
 /// Roots a synthetic sample cannot vouch for.
 const JOB_ROOTS: &[&str] = &["data", "recipient", "actor", "tenant"];
 
-/// `herald check`.
-pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
+/// `herald check`. Unless `offline`, it also resolves the credentials of
+/// every environment that sends through SES, as `herald run` does at start.
+pub async fn run(config: Option<&Path>, offline: bool) -> Result<(), CliError> {
     let source = setup::config_path(config);
     let embedded = source.is_none();
     let settings = Settings::load_unchecked(source.as_deref()).map_err(CliError::usage)?;
@@ -49,6 +50,11 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     )
     .await;
     let routes = routes.map_err(|p| report.problems.extend(p)).ok();
+    if !offline {
+        report
+            .problems
+            .extend(crate::channels::credential_problems(&settings).await);
+    }
     lint_senders(&settings, &config_text, &mut report);
     if let Some(files) = &files {
         let linted = lint_templates(&settings, files, &mut report);

@@ -65,8 +65,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Validate the configuration and every template, without connecting anywhere.
-    Check,
+    /// Validate the configuration and every template, and resolve each SES
+    /// environment's credentials as `herald run` would.
+    Check {
+        /// Skip the credentials: check a file away from where it runs (CI).
+        #[arg(long)]
+        offline: bool,
+    },
     /// Serve a local web page showing every workflow rendered with sample data; reloads on change.
     Preview {
         /// Address to serve on.
@@ -266,7 +271,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo { keep } => demo::run(config, keep).await,
         Command::Enqueue { jobs, raw } => commands::enqueue(config, &jobs, raw).await,
         Command::Render { job, out } => commands::render(config, &job, out.as_deref()).await,
-        Command::Check => check::run(config).await,
+        Command::Check { offline } => check::run(config, offline).await,
         Command::Preview { listen, jobs } => preview::run(config, &listen, &jobs).await,
         Command::Topology {
             action: TopologyAction::Declare,
