@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use herald_shared::{Event, EventType};
 use herald_tests::broker::{Events, TestBroker};
 use herald_tests::fake_ses::FakeSes;
@@ -18,13 +17,7 @@ use herald_tests::{job_json, unique};
 use serde_json::{json, Value};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(30)];
-const MIB: usize = 1024 * 1024;
 const CANARIES: usize = 40;
-/// Peak RSS above the baseline, as a multiple of a large attachment: a guard
-/// against regressions at what this build measures (12.1× in a debug build:
-/// the job's JSON, the decoded parts, the MIME, the SDK's copy of it and its
-/// base64 request body are all alive at once). The aim is 4×.
-const MEMORY_FACTOR: f64 = 14.0;
 
 fn inline(id: &str, text: &str) -> Value {
     let mut job = job_json(id, "prod", "ada@example.com");
@@ -220,44 +213,5 @@ async fn hostile_jobs_end_with_their_own_event_while_the_worker_stays_up_and_qui
         polls >= 10 && failed == 0,
         "/healthz failed {failed} of {polls} polls"
     );
-    broker.cleanup().await;
-}
-
-#[tokio::test]
-async fn a_28_mb_attachment_is_sent_within_a_bounded_memory() {
-    let ses = FakeSes::start().await;
-    ses.keep_bodies(false);
-    let ns = unique("big");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    let mut events = broker.events().await;
-    let config = ses_config(&ses.url, "") + "\n[limits]\nmax_job_bytes = 41943040\n";
-    let mut worker = HeraldProcess::start(&broker, 4, &config);
-    assert!(
-        worker.wait_ready(Duration::from_secs(30)).await,
-        "{}",
-        worker.stderr()
-    );
-    let baseline = worker.stats().unwrap().resident_bytes;
-    let size = 28 * 1000 * 1000;
-    let content = base64::engine::general_purpose::STANDARD.encode(vec![7u8; size]);
-    let mut job = job_json(&format!("{ns}-28mb"), "prod", "ada@example.com");
-    job["data"]["attachments"] = json!([{ "name": "big.bin", "content_type": "application/octet-stream", "content": content }]);
-    broker.publish_json(&job).await;
-    drop(job);
-    let terminal = events.terminal(1, Duration::from_secs(120)).await;
-    assert_eq!(terminal.len(), 1, "{:?}", events.seen);
-    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", terminal[0]);
-    let peak = worker.stats().unwrap().peak_resident_bytes;
-    let factor = (peak - baseline) / size as f64;
-    println!(
-        "28 MB attachment: baseline {:.0} MiB, peak {:.0} MiB, {factor:.1}x the attachment",
-        baseline / MIB as f64,
-        peak / MIB as f64
-    );
-    assert!(
-        factor <= MEMORY_FACTOR,
-        "peak RSS {factor:.1}x the attachment above the baseline"
-    );
-    assert!(worker.is_running());
     broker.cleanup().await;
 }

@@ -11,7 +11,7 @@ use herald_tests::worker::{example_templates_dir, ses_config, test_ledger_path};
 use herald_tests::{free_port, job_json};
 use herald_worker::channels::Mode;
 use herald_worker::cli::setup;
-use herald_worker::pipeline::{self, Context, Deps, FailureReason, History, Outcome};
+use herald_worker::pipeline::{self, Context, Deps, FailureReason, History, JobBody, Outcome};
 use herald_worker::request::prepare;
 use herald_worker::settings::{Secret, Settings};
 use serde_json::json;
@@ -48,7 +48,8 @@ async fn process_bytes(deps: &Arc<Deps>, body: &[u8], history: History) -> Outco
         settleable: &|| true,
         stopping: &stopping,
     };
-    pipeline::process(deps, body, ctx).await.outcome
+    let body = JobBody::new(body.to_vec());
+    pipeline::process(deps, &body, ctx).await.outcome
 }
 
 fn first() -> History {
@@ -222,7 +223,8 @@ async fn a_job_whose_delivery_can_no_longer_be_settled_is_returned_unsent() {
         settleable: &|| false,
         stopping: &stopping,
     };
-    let outcome = pipeline::process(&deps, body.as_bytes(), ctx).await.outcome;
+    let body = JobBody::new(body.into_bytes());
+    let outcome = pipeline::process(&deps, &body, ctx).await.outcome;
     assert!(matches!(outcome, Outcome::Returned(_)), "{outcome:?}");
     assert_eq!(ses.served(), 0);
 }

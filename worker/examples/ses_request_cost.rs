@@ -50,7 +50,7 @@ async fn main() {
             from_email_address: Some("a@example.com".into()),
             ..Default::default()
         },
-        raw: vec![b'x'; 2000],
+        raw: vec![b'x'; 2000].into(),
     };
     for _ in 0..100 {
         client.send(&request).await.unwrap();

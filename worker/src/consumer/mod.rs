@@ -18,13 +18,13 @@ use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::amqp::{self, headers, topology, Publisher};
-use crate::pipeline::{self, Context, Deps, Failure, Processed, Subject};
+use crate::pipeline::{self, Context, Deps, Failure, JobBody, Processed, Subject};
 
 /// Whether the worker is connected and consuming, for `/readyz`.
 #[derive(Debug, Default)]
@@ -203,18 +203,10 @@ impl Jobs<'_> {
                 next = consumer.next() => match next {
                     Some(Ok(delivery)) => {
                         let permit = permits.clone().acquire_owned().await.expect("never closed");
-                        let units = job_units(delivery.data.len(), self.deps.settings.limits.max_in_flight_bytes.as_u64());
-                        let bytes = tokio::select! {
-                            bytes = budget.clone().acquire_many_owned(units) => bytes.expect("never closed"),
-                            _ = shutdown.as_mut() => {
-                                settle::requeue(&delivery).await;
-                                return Ok(());
-                            }
-                        };
-                        let job = handle(self.deps.clone(), self.publisher.clone(), self.channel.clone(), self.stop.clone(), delivery);
+                        let job = handle(self.deps.clone(), self.publisher.clone(), self.channel.clone(), self.stop.clone(), budget.clone(), delivery);
                         tasks.spawn(async move {
                             job.await;
-                            drop((permit, bytes));
+                            drop(permit);
                         });
                     }
                     // Readiness and the connection metrics follow the connection
@@ -237,13 +229,40 @@ fn budget_units(max_bytes: u64) -> usize {
     usize::try_from((max_bytes / 1024).clamp(1, u64::from(u32::MAX))).unwrap_or(u32::MAX as usize)
 }
 
-/// A job's share of the budget: its size, at least 1 KiB, at most the whole
-/// budget (a job larger than the budget runs alone).
+/// Memory a job takes while processed, per byte of its body: the job's
+/// base64 attachments decoded (3/4), then written into the MIME (1), then
+/// into the SES request (4/3), each freed before the next but one, with the
+/// body itself on disk when large (`limits.spool_above`).
+const WORKING_SET_PER_BODY_BYTE: u64 = 3;
+
+/// A job's share of the budget: the memory it takes while processed, at
+/// least 1 KiB, at most the whole budget (a larger job runs alone).
 fn job_units(len: usize, max_bytes: u64) -> u32 {
-    let units = (len as u64)
+    let units = (len as u64 * WORKING_SET_PER_BODY_BYTE)
         .div_ceil(1024)
         .clamp(1, budget_units(max_bytes) as u64);
     u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+/// Waits for a job's share of the in-flight budget; meanwhile a large body
+/// waits on disk, not in memory. `None` when the worker stops first: the job
+/// goes back to the queue.
+async fn reserve(
+    deps: &Deps,
+    budget: &Arc<Semaphore>,
+    body: &JobBody,
+    stop: &Stop,
+) -> Option<OwnedSemaphorePermit> {
+    let max = deps.settings.limits.max_in_flight_bytes.as_u64();
+    let units = job_units(body.len(), max);
+    if let Ok(permit) = budget.clone().try_acquire_many_owned(units) {
+        return Some(permit);
+    }
+    body.set_aside(&deps.spool).await;
+    tokio::select! {
+        permit = budget.clone().acquire_many_owned(units) => Some(permit.expect("never closed")),
+        _ = stop.draining.cancelled() => None,
+    }
 }
 
 /// Lets the jobs in flight finish within `timeout`: jobs waiting for the
@@ -331,8 +350,14 @@ async fn handle(
     publisher: Publisher,
     channel: lapin::Channel,
     stop: Arc<Stop>,
-    delivery: Delivery,
+    budget: Arc<Semaphore>,
+    mut delivery: Delivery,
 ) {
+    let body = JobBody::new(std::mem::take(&mut delivery.data));
+    let Some(_reserved) = reserve(&deps, &budget, &body, &stop).await else {
+        settle::requeue(&delivery).await;
+        return;
+    };
     let started = Instant::now();
     let metrics = &deps.metrics;
     metrics.jobs_received.inc();
@@ -353,13 +378,14 @@ async fn handle(
             settleable: &settleable,
             stopping: &stop.draining,
         };
-        let processing = AssertUnwindSafe(pipeline::process(&deps, &delivery.data, ctx));
+        let processing = AssertUnwindSafe(pipeline::process(&deps, &body, ctx));
         let processed = match processing.catch_unwind().await {
             Ok(processed) => processed,
             Err(panic) => {
                 let message = pipeline::panic_message(panic);
                 tracing::error!(error = %message, "processing the job panicked; dead-lettering it");
-                let id = herald_shared::Job::peek_id(&delivery.data);
+                let bytes = body.bytes().await.ok();
+                let id = bytes.and_then(|bytes| herald_shared::Job::peek_id(&bytes));
                 let failure = Failure::Panicked(message);
                 let outcome = pipeline::dead(Subject::Id(id.as_deref()), failure, history.attempts);
                 Processed {
@@ -369,7 +395,7 @@ async fn handle(
             }
         };
         let outcome = &processed.outcome;
-        if settle::settle(&deps, &publisher, &delivery, outcome).await {
+        if settle::settle(&deps, &publisher, &delivery, &body, outcome).await {
             let (environment, channel) = match &processed.route {
                 Some(route) => (route.environment.as_str(), route.channel.as_str()),
                 None => ("unknown", "unknown"),

@@ -7,10 +7,10 @@ use lapin::options::{BasicAckOptions, BasicNackOptions};
 
 use crate::amqp::headers::{self, count_value};
 use crate::amqp::topology::{retry_queue_name, tier_label};
-use crate::amqp::{text, with_headers, PublishError, Publisher};
+use crate::amqp::{text, with_headers, Publisher};
 use crate::clock::now_rfc3339;
 use crate::metrics::{ReasonLabels, TierLabels};
-use crate::pipeline::{policy, DeadLetter, Deps, Outcome};
+use crate::pipeline::{policy, DeadLetter, Deps, JobBody, Outcome};
 
 /// Publishes what the outcome requires, then acks; on any failure nacks the
 /// job back to the queue. Returns whether the outcome was made durable.
@@ -18,16 +18,18 @@ pub async fn settle(
     deps: &Deps,
     publisher: &Publisher,
     delivery: &Delivery,
+    body: &JobBody,
     outcome: &Outcome,
 ) -> bool {
+    let job = Republish { delivery, body };
     let result = match outcome {
-        Outcome::Finished(event) => publisher.publish_event(event).await,
+        Outcome::Finished(event) => publisher.publish_event(event).await.map_err(Into::into),
         Outcome::Retry {
             event,
             attempts,
             tier,
-        } => retry(deps, publisher, delivery, event, *attempts, *tier).await,
-        Outcome::Dead(dead) => dead_letter(deps, publisher, delivery, dead).await,
+        } => retry(deps, publisher, job, event, *attempts, *tier).await,
+        Outcome::Dead(dead) => dead_letter(deps, publisher, job, dead).await,
         Outcome::Returned(why) => {
             tracing::info!(why, "returning the job to the queue unsent");
             requeue(delivery).await;
@@ -60,14 +62,22 @@ pub async fn requeue(delivery: &Delivery) {
     }
 }
 
+/// A job to publish again, as it came: its properties and its body.
+#[derive(Clone, Copy)]
+struct Republish<'a> {
+    delivery: &'a Delivery,
+    body: &'a JobBody,
+}
+
 async fn retry(
     deps: &Deps,
     publisher: &Publisher,
-    delivery: &Delivery,
+    job: Republish<'_>,
     event: &herald_shared::Event,
     attempts: u32,
     tier: usize,
-) -> Result<(), PublishError> {
+) -> anyhow::Result<()> {
+    let delivery = job.delivery;
     let settings = &deps.settings;
     let label = tier_label(settings.retry.tiers[tier]);
     let queue = retry_queue_name(&settings.amqp, &label);
@@ -81,9 +91,8 @@ async fn retry(
         ],
     );
     let properties = delivery.properties.clone().with_headers(headers);
-    publisher
-        .publish_job("", &queue, &delivery.data, properties)
-        .await?;
+    let body = job.body.bytes().await?;
+    publisher.publish_job("", &queue, &body, properties).await?;
     deps.metrics
         .retries
         .get_or_create(&TierLabels { tier: label })
@@ -95,9 +104,10 @@ async fn retry(
 async fn dead_letter(
     deps: &Deps,
     publisher: &Publisher,
-    delivery: &Delivery,
+    job: Republish<'_>,
     dead: &DeadLetter,
-) -> Result<(), PublishError> {
+) -> anyhow::Result<()> {
+    let delivery = job.delivery;
     if let Some(event) = &dead.event {
         publisher.publish_event(event).await?;
     }
@@ -115,8 +125,9 @@ async fn dead_letter(
     );
     let properties = delivery.properties.clone().with_headers(headers);
     let exchange = &deps.settings.amqp.dead_letter_exchange;
+    let body = job.body.bytes().await?;
     publisher
-        .publish_job(exchange, "", &delivery.data, properties)
+        .publish_job(exchange, "", &body, properties)
         .await?;
     let reason = failure.reason().as_str().to_owned();
     deps.metrics

@@ -3,6 +3,7 @@
 //! write to the sandbox outbox. No broker I/O happens here: the consumer
 //! settles the outcome, and tests drive this step directly.
 
+mod body;
 mod deliver;
 mod outcome;
 pub mod policy;
@@ -16,6 +17,7 @@ use herald_shared::Job;
 use tokio::sync::Semaphore;
 use tracing::Span;
 
+pub use body::{JobBody, Spool};
 pub use outcome::{dead, event, not_sent, DeadLetter, Failure, FailureReason, Outcome, Subject};
 pub use policy::History;
 
@@ -23,7 +25,7 @@ use crate::channels::{Route, Routes, Transport};
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::render::{RenderError, TemplateStore};
-use crate::request::{prepare, SendRequest};
+use crate::request::{prepare_request, SendRequest};
 use crate::settings::Settings;
 
 /// What processing needs, built once per configuration load by [`Deps::new`]
@@ -47,6 +49,8 @@ pub struct Deps {
     /// consumption), two slow ones leave room for the quick ones beside them,
     /// and a burst cannot start an unbounded number of threads.
     render_slots: Semaphore,
+    /// Where large bodies wait while they are sent.
+    pub spool: Spool,
 }
 
 impl Deps {
@@ -63,13 +67,21 @@ impl Deps {
             .lease
             .unwrap_or_else(|| default_lease(&settings));
         Deps {
-            settings,
             templates,
             routes,
             metrics,
             ledger,
             lease,
             render_slots: Semaphore::new(cores * RENDERS_PER_CORE),
+            spool: Spool {
+                above: usize::try_from(settings.limits.spool_above.as_u64()).unwrap_or(usize::MAX),
+                dir: settings
+                    .limits
+                    .spool_dir
+                    .clone()
+                    .unwrap_or_else(std::env::temp_dir),
+            },
+            settings,
         }
     }
 }
@@ -109,16 +121,27 @@ pub struct Processed {
 
 /// Processes one job body. Records `message_id`, `workflow`, `environment`
 /// and `channel` on the current span.
-pub async fn process(deps: &Arc<Deps>, body: &[u8], ctx: Context<'_>) -> Processed {
+pub async fn process(deps: &Arc<Deps>, body: &JobBody, ctx: Context<'_>) -> Processed {
     let attempts = ctx.history.attempts;
-    let job = match Job::parse(body, deps.settings.limits.max_job_bytes) {
-        Ok(job) => job,
+    let parsed = match body.bytes().await {
+        Ok(bytes) => Job::parse(&bytes, deps.settings.limits.max_job_bytes).map_err(|e| {
+            let id = Job::peek_id(&bytes);
+            (id, Failure::InvalidJob(e.to_string()))
+        }),
         Err(e) => {
-            let id = Job::peek_id(body);
+            tracing::error!(error = %e, "cannot read the job back from disk");
+            return Processed {
+                outcome: Outcome::Returned("the job's body could not be read back from disk"),
+                route: None,
+            };
+        }
+    };
+    let job = match parsed {
+        Ok(job) => job,
+        Err((id, failure)) => {
             if let Some(id) = &id {
                 Span::current().record("message_id", id.as_str());
             }
-            let failure = Failure::InvalidJob(e.to_string());
             let outcome = dead(Subject::Id(id.as_deref()), failure, attempts);
             return Processed {
                 outcome,
@@ -144,6 +167,9 @@ pub async fn process(deps: &Arc<Deps>, body: &[u8], ctx: Context<'_>) -> Process
         }
     };
     span.record("channel", route.channel.as_str());
+    if !route.is_sandbox() {
+        body.set_aside(&deps.spool).await;
+    }
     let outcome = routed(deps, &route, job, ctx).await;
     Processed {
         outcome,
@@ -153,8 +179,12 @@ pub async fn process(deps: &Arc<Deps>, body: &[u8], ctx: Context<'_>) -> Process
 
 async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>) -> Outcome {
     let attempts = ctx.history.attempts;
-    let job = Arc::new(job);
-    let request = match render(deps, route, &job).await {
+    let id = job.id.clone();
+    let Ok((job, request)) = render(deps, route, job).await else {
+        let failure = Failure::Panicked("the render task was lost".into());
+        return dead(Subject::Id(Some(&id)), failure, attempts);
+    };
+    let request = match request {
         Ok(request) => request,
         Err(Failure::Render(RenderError::MissingEmail)) => {
             return not_sent(&job, route, "recipient_missing_email")
@@ -172,31 +202,37 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
     }
 }
 
-/// Renders on the blocking pool, within the render slots; a panic in rendering is
-/// this job's failure, not the worker's.
+/// Renders on the blocking pool, within the render slots; a panic in
+/// rendering is this job's failure, not the worker's. The job comes back
+/// without its attachments' base64, which the request now holds.
 async fn render(
     deps: &Arc<Deps>,
     route: &Arc<Route>,
-    job: &Arc<Job>,
-) -> Result<SendRequest, Failure> {
+    job: Job,
+) -> Result<(Arc<Job>, Result<SendRequest, Failure>), tokio::task::JoinError> {
     let _slot = deps
         .render_slots
         .acquire()
         .await
         .expect("render slots are never closed");
     let started = Instant::now();
-    let (deps2, route2, job2) = (deps.clone(), route.clone(), job.clone());
+    let (deps2, route2) = (deps.clone(), route.clone());
     let task = tokio::task::spawn_blocking(move || {
-        prepare(&deps2.templates, &route2, &job2).map(|prepared| prepared.request)
+        let mut job = job;
+        let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            prepare_request(&deps2.templates, &route2, &mut job)
+        }));
+        let request = match prepared {
+            Ok(request) => request.map_err(Failure::Render),
+            Err(panic) => Err(Failure::Panicked(panic_message(panic))),
+        };
+        (Arc::new(job), request)
     });
     let result = task.await;
     deps.metrics
         .render_duration
         .observe(started.elapsed().as_secs_f64());
-    match result {
-        Ok(prepared) => prepared.map_err(Failure::Render),
-        Err(e) => Err(Failure::Panicked(panic_message(e))),
-    }
+    result
 }
 
 /// The text a panic carried, for the dead letter.

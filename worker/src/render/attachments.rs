@@ -28,18 +28,41 @@ pub fn from_data(data: &Value) -> Result<Vec<Attachment>, AttachmentError> {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items.iter().collect(),
         Some(single @ Value::Object(_)) => vec![single],
-        Some(_) => {
-            return Err(AttachmentError {
-                label: "data.attachments".into(),
-                problem: "must be an object or an array".into(),
-            })
-        }
+        Some(_) => return Err(not_a_list()),
     };
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| parse_one(i, item))
         .collect()
+}
+
+/// Decodes the attachments of `data` like [`from_data`], dropping each
+/// one's base64 `content` as soon as it is decoded: a large attachment is
+/// never held as text and as bytes for longer than one decode. Templates
+/// still see every attachment's name and type.
+pub fn take_from(data: &mut Value) -> Result<Vec<Attachment>, AttachmentError> {
+    let items: Vec<&mut Value> = match data.get_mut("attachments") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items.iter_mut().collect(),
+        Some(single @ Value::Object(_)) => vec![single],
+        Some(_) => return Err(not_a_list()),
+    };
+    let mut attachments = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        attachments.push(parse_one(i, item)?);
+        if let Some(fields) = item.as_object_mut() {
+            fields.remove("content");
+        }
+    }
+    Ok(attachments)
+}
+
+fn not_a_list() -> AttachmentError {
+    AttachmentError {
+        label: "data.attachments".into(),
+        problem: "must be an object or an array".into(),
+    }
 }
 
 fn parse_one(index: usize, item: &Value) -> Result<Attachment, AttachmentError> {
@@ -137,6 +160,38 @@ mod tests {
         assert_eq!(many.len(), 2);
         assert!(many[1].inline);
         assert!(from_data(&json!({"plan": "pro"})).unwrap().is_empty());
+    }
+
+    #[test]
+    fn taking_attachments_leaves_their_names_and_drops_their_content() {
+        let mut data = json!({"n": 1, "attachments": [
+            {"name": "a.txt", "content_type": "text/plain", "content": "aGk="},
+            {"name": "b.txt", "content_type": "text/plain", "content": "aG8="}
+        ]});
+        let taken = take_from(&mut data).unwrap();
+        assert_eq!(
+            taken,
+            from_data(&json!({"attachments": [
+                {"name": "a.txt", "content_type": "text/plain", "content": "aGk="},
+                {"name": "b.txt", "content_type": "text/plain", "content": "aG8="}
+            ]}))
+            .unwrap()
+        );
+        assert_eq!(
+            data,
+            json!({"n": 1, "attachments": [
+                {"name": "a.txt", "content_type": "text/plain"},
+                {"name": "b.txt", "content_type": "text/plain"}
+            ]})
+        );
+        let mut single = json!({"attachments": {"name": "a.txt", "content_type": "text/plain", "content": "aGk="}});
+        assert_eq!(take_from(&mut single).unwrap().len(), 1);
+        let mut wrong = json!({"attachments": 3});
+        assert!(take_from(&mut wrong)
+            .unwrap_err()
+            .to_string()
+            .contains("object or an array"));
+        assert!(take_from(&mut json!({})).unwrap().is_empty());
     }
 
     #[test]

@@ -87,6 +87,12 @@ pub fn template_error(field: &str, error: TemplateError) -> RenderError {
     }
 }
 
+impl From<attachments::AttachmentError> for RenderError {
+    fn from(e: attachments::AttachmentError) -> Self {
+        invalid("data.attachments", e.to_string())
+    }
+}
+
 /// A fatal rendering error of `field`.
 pub fn invalid(field: &str, message: impl Into<String>) -> RenderError {
     RenderError::Invalid {
@@ -136,13 +142,15 @@ impl SenderTemplates {
 
 /// Renders `job` with its environment's sender fields and the job's
 /// variables (see [`job_globals`]), every template drawing on `budget`, the
-/// job's one allowance of loop iterations, output and time.
+/// job's one allowance of loop iterations, output and time. `attachments`
+/// are the job's, decoded ([`attachments::from_data`]).
 pub fn render_with(
     store: &TemplateStore,
     budget: &RenderBudget,
     sender: &SenderTemplates,
     globals: &mut Object,
     job: &Job,
+    attachments: Vec<Attachment>,
 ) -> Result<RenderedEmail, RenderError> {
     let envelope = envelope(store, budget, sender, globals, job)?;
     let (subject, html, text) = render_content(store, budget, globals, job)?;
@@ -151,8 +159,6 @@ pub fn render_with(
     if subject.is_empty() {
         return Err(invalid("subject", "renders empty"));
     }
-    let attachments = attachments::from_data(&job.data)
-        .map_err(|e| invalid("data.attachments", e.to_string()))?;
     Ok(RenderedEmail {
         from: envelope.from,
         to: envelope.to,

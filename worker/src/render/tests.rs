@@ -38,7 +38,14 @@ fn render_job(value: serde_json::Value) -> Result<RenderedEmail, RenderError> {
     let job = job(value);
     let vars = liquid::model::to_value(&env.vars).unwrap();
     let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
-    render_with(&store, &store.budget(), &sender, &mut globals, &job)
+    render_with(
+        &store,
+        &store.budget(),
+        &sender,
+        &mut globals,
+        &job,
+        attachments::from_data(&job.data)?,
+    )
 }
 
 #[test]
@@ -192,7 +199,7 @@ fn a_loop_in_an_override_shares_the_jobs_budget() {
     let vars = liquid::model::to_value(&env.vars).unwrap();
     let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
     let budget = RenderBudget::new(&limits);
-    let err = render_with(&store, &budget, &sender, &mut globals, &job).unwrap_err();
+    let err = render_with(&store, &budget, &sender, &mut globals, &job, Vec::new()).unwrap_err();
     assert!(
         matches!(&err, RenderError::Limit { field, limit: "max_loop_iterations", .. } if field == "from_name"),
         "{err:?}"

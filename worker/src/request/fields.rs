@@ -63,11 +63,12 @@ pub struct ListManagementOptions {
     pub topic_name: Option<String>,
 }
 
-/// One request: its fields and the raw MIME message.
+/// One request: its fields and the raw MIME message (shared, never copied
+/// per attempt).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendRequest {
     pub fields: RequestFields,
-    pub raw: Vec<u8>,
+    pub raw: bytes::Bytes,
 }
 
 impl SendRequest {

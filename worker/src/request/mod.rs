@@ -26,6 +26,28 @@ pub struct Prepared {
 /// Renders the email, builds its MIME and its `SendEmail` request with the
 /// JSON overrides applied.
 pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
+    let attachments = render::attachments::from_data(&job.data)?;
+    prepare_with(store, route, job, attachments)
+}
+
+/// The request alone, for a job the caller owns: its attachments are decoded
+/// first and their base64 dropped, and the decoded bytes are dropped once the
+/// MIME holds them, so a large attachment lives in one form at a time.
+pub fn prepare_request(
+    store: &TemplateStore,
+    route: &Route,
+    job: &mut Job,
+) -> Result<SendRequest, RenderError> {
+    let attachments = render::attachments::take_from(&mut job.data)?;
+    prepare_with(store, route, job, attachments).map(|prepared| prepared.request)
+}
+
+fn prepare_with(
+    store: &TemplateStore,
+    route: &Route,
+    job: &Job,
+    attachments: Vec<render::Attachment>,
+) -> Result<Prepared, RenderError> {
     let budget = store.budget();
     let mut globals = render::job_globals(job, &route.vars, &now_rfc3339());
     if let (None, Some(locale)) = (&job.locale, &route.settings.default_locale) {
@@ -34,7 +56,14 @@ pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepar
             liquid::model::Value::scalar(locale.clone()),
         );
     }
-    let mut email = render::render_with(store, &budget, &route.sender, &mut globals, job)?;
+    let mut email = render::render_with(
+        store,
+        &budget,
+        &route.sender,
+        &mut globals,
+        job,
+        attachments,
+    )?;
     if route.settings.marks_links_no_track() {
         email.html = email.html.map(|html| tracking::mark_links_no_track(&html));
     }
@@ -55,7 +84,10 @@ pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepar
     fields.check_headers().map_err(|e| e.at("json overrides"))?;
     Ok(Prepared {
         email,
-        request: SendRequest { fields, raw },
+        request: SendRequest {
+            fields,
+            raw: raw.into(),
+        },
     })
 }
 

@@ -1,6 +1,7 @@
 //! The SES v2 client of one channel/environment, and sending one raw email.
 
 pub mod classify;
+mod raw_body;
 
 use std::time::Duration;
 
@@ -85,7 +86,7 @@ impl SesClient {
             .set_bcc_addresses(non_empty(destination.bcc_addresses))
             .build();
         let raw = RawMessage::builder()
-            .data(Blob::new(request.raw.clone()))
+            .data(Blob::new(raw_body::PLACEHOLDER))
             .build()
             .map_err(construction)?;
         let tags = f
@@ -123,6 +124,8 @@ impl SesClient {
             .set_list_management_options(list)
             .set_endpoint_id(f.endpoint_id.clone())
             .set_tenant_name(f.tenant_name.clone())
+            .customize()
+            .map_request(raw_body::splice(request.raw.clone()))
             .send()
             .await;
         match output {

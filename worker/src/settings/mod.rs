@@ -196,6 +196,12 @@ pub struct Limits {
     /// Bytes of job bodies processed at once; a job that would go past it
     /// waits before processing (`"128MiB"`, or a number of bytes).
     pub max_in_flight_bytes: bytesize::ByteSize,
+    /// Job bodies of at least this size wait on disk, in `spool_dir`, while
+    /// they wait for the budget and while their email is sent, instead of
+    /// in memory beside their decoded attachments (`"0"`: never).
+    pub spool_above: bytesize::ByteSize,
+    /// Where large bodies wait; the system's temporary directory by default.
+    pub spool_dir: Option<std::path::PathBuf>,
     /// Liquid bounds (see `RenderLimits`); defaults no legitimate
     /// notification reaches.
     pub max_template_bytes: usize,
@@ -218,6 +224,8 @@ impl Default for Limits {
             ses_timeout: Duration::from_secs(30),
             workers: 1,
             max_in_flight_bytes: bytesize::ByteSize::mib(128),
+            spool_above: bytesize::ByteSize::mib(1),
+            spool_dir: None,
             max_template_bytes: r.max_template_bytes,
             max_nesting_depth: r.max_nesting_depth,
             max_loop_iterations: r.max_loop_iterations,

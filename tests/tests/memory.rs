@@ -1,0 +1,124 @@
+//! Memory proportional to the work: a large attachment is held in one form
+//! at a time, and jobs beyond the in-flight budget wait on disk, not in
+//! memory. Each test runs a real `herald run` process and samples its peak
+//! resident memory (`VmHWM`) from `/proc`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use herald_shared::EventType;
+use herald_tests::broker::TestBroker;
+use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::process::HeraldProcess;
+use herald_tests::worker::ses_config;
+use herald_tests::{job_json, unique};
+use serde_json::{json, Value};
+
+const TIERS: [Duration; 1] = [Duration::from_secs(30)];
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Peak RSS above an idle worker, as a multiple of one large attachment.
+const ATTACHMENT_FACTOR: f64 = 4.0;
+
+/// A job carrying one attachment of `size` bytes.
+fn with_attachment(id: &str, size: usize) -> Value {
+    let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+    let content = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut job = job_json(id, "prod", "ada@example.com");
+    job["data"]["attachments"] = json!([{ "name": "big.bin", "content_type": "application/octet-stream", "content": content }]);
+    job
+}
+
+async fn started(broker: &TestBroker, prefetch: u16, limits: &str, ses: &FakeSes) -> HeraldProcess {
+    let config = ses_config(&ses.url, "") + "\n[limits]\n" + limits;
+    let worker = HeraldProcess::start(broker, prefetch, &config);
+    assert!(
+        worker.wait_ready(Duration::from_secs(30)).await,
+        "{}",
+        worker.stderr()
+    );
+    worker
+}
+
+#[tokio::test]
+async fn a_28_mb_attachment_takes_at_most_four_times_its_size() {
+    let ses = FakeSes::start().await;
+    ses.keep_bodies(false);
+    let ns = unique("big");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    let mut events = broker.events().await;
+    let mut worker = started(&broker, 4, "max_job_bytes = 41943040\n", &ses).await;
+    let baseline = worker.stats().unwrap().resident_bytes;
+    let size = 28 * 1000 * 1000;
+    broker
+        .publish_json(&with_attachment(&format!("{ns}-28mb"), size))
+        .await;
+    let terminal = events.terminal(1, Duration::from_secs(120)).await;
+    assert_eq!(terminal.len(), 1, "{:?}", events.seen);
+    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", terminal[0]);
+    let peak = worker.stats().unwrap().peak_resident_bytes;
+    let factor = (peak - baseline) / size as f64;
+    println!(
+        "28 MB attachment: baseline {:.0} MiB, peak {:.0} MiB, {factor:.1}x the attachment",
+        baseline / MIB,
+        peak / MIB
+    );
+    assert!(
+        factor <= ATTACHMENT_FACTOR,
+        "peak RSS {factor:.1}x the attachment above the baseline"
+    );
+    assert!(worker.is_running());
+    broker.cleanup().await;
+}
+
+/// 64 jobs of 4 MiB at prefetch 64 (256 MiB of bodies in flight): the worker
+/// stays within its in-flight budget (128 MiB) above an idle worker.
+#[tokio::test]
+async fn sixty_four_jobs_of_4_mib_stay_within_the_in_flight_budget() {
+    let ses = FakeSes::start().await;
+    ses.keep_bodies(false);
+    // Slow enough that every job is in flight before the first is answered.
+    ses.set_default(Reply::Delayed(
+        Duration::from_millis(1500),
+        Box::new(Reply::Ok),
+    ));
+    let ns = unique("budget");
+    let broker = TestBroker::new(&ns, &TIERS).await;
+    let mut events = broker.events().await;
+    let budget = 128.0 * MIB;
+    let limits = "max_in_flight_bytes = \"128MiB\"\n";
+    let mut worker = started(&broker, 64, limits, &ses).await;
+    let baseline = worker.stats().unwrap().resident_bytes;
+    // 3 MiB of attachment is 4 MiB of base64 in the job.
+    let job = with_attachment(&format!("{ns}-0"), 3 * 1024 * 1024);
+    let body = job.to_string();
+    let bodies: Vec<String> = (0..64)
+        .map(|i| {
+            body.replacen(
+                &format!("\"id\":\"{ns}-0\""),
+                &format!("\"id\":\"{ns}-{i}\""),
+                1,
+            )
+        })
+        .collect();
+    drop(job);
+    futures_util::future::join_all(bodies.iter().map(|b| broker.publish(b.as_bytes()))).await;
+    let terminal = events.terminal(64, Duration::from_secs(240)).await;
+    assert_eq!(terminal.len(), 64, "{}", worker.stderr());
+    assert!(terminal.iter().all(|e| e.kind == EventType::Sent));
+    let peak = worker.stats().unwrap().peak_resident_bytes;
+    println!(
+        "64 jobs of 4 MiB: baseline {:.0} MiB, peak {:.0} MiB, budget {:.0} MiB",
+        baseline / MIB,
+        peak / MIB,
+        budget / MIB
+    );
+    assert!(
+        peak - baseline <= budget,
+        "peak {:.0} MiB is more than the budget above the baseline ({:.0} MiB)",
+        peak / MIB,
+        baseline / MIB
+    );
+    assert!(worker.is_running());
+    broker.cleanup().await;
+}
