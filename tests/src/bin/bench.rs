@@ -6,7 +6,10 @@
 //!    and p50/p99 latency from publish to status event at a steady load;
 //! 3. Herald with SES answering after 50 ms, against min((1), prefetch/0.05 s);
 //! 4. rate limiting at 100 messages/s: achieved rate and throttles seen;
-//! 5. the worker's peak resident memory.
+//! 5. the worker's peak resident memory;
+//! 6. the send ledger's cost: (2) with `store = "off"`, `"embedded"` and
+//!    `"redis"`, each store's throughput, CPU per job and p99 latency beside
+//!    `"off"`'s.
 //!
 //! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke]`
 
@@ -70,7 +73,7 @@ async fn main() {
     println!("1. bare-broker ceiling           {ceiling:>9.0} jobs/s");
     print_cpu("consumer", cpu);
 
-    let fast = measure_herald(&herald, &ses, &sizes, true).await;
+    let fast = measure_herald(&herald, &ses, &sizes, true, &ledger_toml()).await;
     println!(
         "2. Herald, SES answers at once   {:>9.0} jobs/s   {:.2} of (1)",
         fast.throughput,
@@ -87,7 +90,7 @@ async fn main() {
 
     ses.set_default(Reply::after(SES_LATENCY, Reply::Ok));
     let bound = ceiling.min(f64::from(PREFETCH) / SES_LATENCY.as_secs_f64());
-    let slow = measure_herald(&herald, &ses, &sizes, false).await;
+    let slow = measure_herald(&herald, &ses, &sizes, false, &ledger_toml()).await;
     println!(
         "3. Herald, SES answers in 50 ms  {:>9.0} jobs/s   {:.2} of bound {bound:.0}",
         slow.throughput,
@@ -113,6 +116,38 @@ async fn main() {
         "5. worker peak RSS               {:>9.1} MiB",
         rss as f64 / 1048576.0
     );
+    measure_ledgers(&herald, &ses, &sizes).await;
+}
+
+/// (2) with each ledger store, one after the other in this run: throughput
+/// and CPU on a backlog, p99 latency at the steady rate, each beside `off`.
+async fn measure_ledgers(herald: &Path, ses: &FakeSes, sizes: &Sizes) {
+    println!(
+        "6. the send ledger, SES answers at once (p99 publish → event at {:.0} jobs/s)",
+        sizes.latency_rate
+    );
+    let prefix = unique("bench-ledger");
+    let stores = [
+        ("off", "[idempotency]\nstore = \"off\"\n".to_owned()),
+        ("embedded", ledger_toml()),
+        (
+            "redis",
+            format!("[idempotency]\nstore = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nprefix = \"{prefix}:\"\nttl = \"10m\"\n"),
+        ),
+    ];
+    let mut off: Option<(f64, f64)> = None;
+    for (store, toml) in stores {
+        let run = measure_herald(herald, ses, sizes, true, &toml).await;
+        let p99 = ms(percentile(&run.latencies, 99.0));
+        let (jobs, latency) = *off.get_or_insert((run.throughput, p99));
+        println!(
+            "   {store:<9} {:>9.0} jobs/s  {:.2} of off   worker CPU {:>4.0} µs/job   p99 {p99:>6.1} ms  {:.2} of off",
+            run.throughput,
+            run.throughput / jobs,
+            run.cpu[0],
+            p99 / latency
+        );
+    }
 }
 
 /// CPU per job, by process.
@@ -166,13 +201,18 @@ async fn measure_ceiling(ses: &FakeSes, n: usize) -> (f64, [f64; 3]) {
     (n as f64 / (end - start).as_secs_f64(), cpu)
 }
 
-fn herald_config(broker: &TestBroker, ses: &FakeSes, listen: &str, extra: &str) -> String {
+fn herald_config(
+    broker: &TestBroker,
+    ses: &FakeSes,
+    listen: &str,
+    extra: &str,
+    ledger: &str,
+) -> String {
     format!(
-        "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{}{}",
+        "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{}{ledger}",
         broker.amqp_toml(PREFETCH),
         example_templates_dir().display(),
         ses_config(&ses.url, extra),
-        ledger_toml(),
     )
 }
 
@@ -197,6 +237,7 @@ async fn measure_herald(
     ses: &FakeSes,
     sizes: &Sizes,
     with_latency: bool,
+    ledger: &str,
 ) -> HeraldRun {
     let broker = TestBroker::new(&unique("bench-herald"), &[Duration::from_secs(10)]).await;
     let events = EventCounter::start(&broker).await;
@@ -205,7 +246,7 @@ async fn measure_herald(
     let listen = format!("127.0.0.1:{}", free_port());
     let worker = HeraldProcess::start(
         herald,
-        &herald_config(&broker, ses, &listen, ""),
+        &herald_config(&broker, ses, &listen, "", ledger),
         &unique("bench-worker"),
     );
     let cpu = CpuSplit::start(worker.pid());
@@ -282,7 +323,8 @@ async fn measure_rate_limit(herald: &Path, ses: &FakeSes, n: usize) -> (f64, usi
     publish_jobs(&broker, "r", n, JOB_BYTES).await;
     ses.reset();
     ses.enforce_rate(Some(RATE as usize));
-    let config = herald_config(&broker, ses, "", &format!("max_send_rate = {RATE}"));
+    let rate = format!("max_send_rate = {RATE}");
+    let config = herald_config(&broker, ses, "", &rate, &ledger_toml());
     let worker = HeraldProcess::start(herald, &config, &unique("bench-rate-worker"));
     events
         .wait_for(n, Duration::from_secs(600))
