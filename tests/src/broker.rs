@@ -160,6 +160,29 @@ impl TestBroker {
             .unwrap();
     }
 
+    /// Takes every delivery of the jobs queue and rejects it back, as a
+    /// worker that crashes on the job would, until the broker stops
+    /// delivering it; returns how many deliveries there were.
+    pub async fn reject_until_dead_lettered(&self) -> usize {
+        let channel = self.connection.create_channel().await.unwrap();
+        let queue = self.amqp.jobs_queue.as_str();
+        let options = lapin::options::BasicConsumeOptions::default();
+        let mut consumer = channel
+            .basic_consume(queue.into(), "".into(), options, FieldTable::default())
+            .await
+            .unwrap();
+        let mut deliveries = 0;
+        while let Ok(Some(Ok(delivery))) =
+            tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
+        {
+            deliveries += 1;
+            let requeue = lapin::options::BasicRejectOptions { requeue: true };
+            delivery.reject(requeue).await.unwrap();
+        }
+        let _ = channel.close(200, "".into()).await;
+        deliveries
+    }
+
     /// Starts collecting every event; call before publishing.
     pub async fn events(&self) -> Events {
         let (channel, queue) = self.events_queue().await;

@@ -10,6 +10,7 @@
 //! - [`process`]: `herald run` as a real process, for the fault suites.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod broker;
 pub mod fake_ses;
 pub mod moto;

@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::FakeSes;
-use herald_tests::worker::{ses_config, spawn_worker};
+use herald_tests::app::TestApp;
 use herald_tests::{job_json, unique};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -16,17 +14,14 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Publishes `bad`, then a good job; checks the dead letter and that the good
 /// job was sent. Returns the undelivered event's details, if one was published.
 async fn bad_job_is_dead_lettered(bad: &[u8], error_code: &str) -> Option<serde_json::Value> {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("bad-input"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
-    let mut events = broker.events().await;
-    broker.publish(bad).await;
+    let mut app = TestApp::start("bad-input", &TIERS, "").await;
+    app.broker.publish(bad).await;
     let good_id = unique("good");
-    broker
+    app.broker
         .publish_json(&job_json(&good_id, "prod", "ada@example.com"))
         .await;
 
-    let dead = broker.wait_dead_letters(1, WAIT).await;
+    let dead = app.broker.wait_dead_letters(1, WAIT).await;
     assert_eq!(dead.len(), 1, "one dead letter");
     assert_eq!(
         dead[0].body, bad,
@@ -51,7 +46,7 @@ async fn bad_job_is_dead_lettered(bad: &[u8], error_code: &str) -> Option<serde_
     let mut sent_good = false;
     let deadline = tokio::time::Instant::now() + WAIT;
     while !sent_good && tokio::time::Instant::now() < deadline {
-        let Some(event) = events.next(WAIT).await else {
+        let Some(event) = app.events.next(WAIT).await else {
             break;
         };
         match event.kind {
@@ -63,12 +58,11 @@ async fn bad_job_is_dead_lettered(bad: &[u8], error_code: &str) -> Option<serde_
     assert!(
         sent_good,
         "the worker processed the next job; events: {:?}",
-        events.seen
+        app.events.seen
     );
-    assert_eq!(ses.requests().len(), 1, "only the good job reached SES");
-    assert!(!worker.is_finished(), "the worker is still running");
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    assert_eq!(app.ses.requests().len(), 1, "only the good job reached SES");
+    assert!(!app.worker.is_finished(), "the worker is still running");
+    app.stop().await;
     undelivered
 }
 

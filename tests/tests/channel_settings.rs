@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use herald_shared::EventType;
+use herald_tests::app::TestApp;
 use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::{FakeSes, Recorded};
+use herald_tests::fake_ses::Recorded;
 use herald_tests::moto::{moto_url, sent_emails_containing, verify_identity};
 use herald_tests::worker::{ses_config, spawn_worker};
 use herald_tests::{job_json, unique};
@@ -17,16 +18,13 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Sends `job` through an environment with `extra` settings; returns the
 /// terminal event and the requests SES received.
 async fn send(extra: &str, job: serde_json::Value) -> (herald_shared::Event, Vec<Recorded>) {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("settings"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, extra)).await;
-    let mut events = broker.events().await;
-    broker.publish_json(&job).await;
-    let terminal = events.terminal(1, WAIT).await;
-    assert_eq!(terminal.len(), 1, "{:?}", events.seen);
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
-    (terminal[0].clone(), ses.requests())
+    let mut app = TestApp::start("settings", &TIERS, extra).await;
+    app.broker.publish_json(&job).await;
+    let terminal = app.terminal(1, WAIT).await;
+    assert_eq!(terminal.len(), 1, "{:?}", app.events.seen);
+    let requests = app.ses.requests();
+    app.stop().await;
+    (terminal[0].clone(), requests)
 }
 
 fn job() -> serde_json::Value {
@@ -194,24 +192,22 @@ async fn assume_role_signs_requests_with_the_assumed_credentials() {
         "auth = {{ scheme = \"assume_role\", role_arn = \"arn:aws:iam::123456789012:role/herald\", external_id = \"ses\", access_key_id = \"AKIDBASEKEY\", secret_access_key = \"base-secret\" }}\nsts_endpoint_url = \"{}\"\n",
         moto_url()
     );
-    let ses = FakeSes::start().await;
-    let config = ses_config(&ses.url, "").replace(
-        "auth = { scheme = \"access_key\", access_key_id = \"AKIDTESTHERALD\", secret_access_key = \"test-secret-value\" }\n",
-        &extra_auth,
-    );
-    assert!(config.contains("assume_role"));
-    let broker = TestBroker::new(&unique("assume-role"), &TIERS).await;
-    let worker = spawn_worker(&broker, &config).await;
-    let mut events = broker.events().await;
-    broker.publish_json(&job()).await;
-    broker.publish_json(&job()).await;
-    let terminal = events.terminal(2, WAIT).await;
+    let static_keys = "auth = { scheme = \"access_key\", access_key_id = \"AKIDTESTHERALD\", secret_access_key = \"test-secret-value\" }\n";
+    let mut app = TestApp::configured("assume-role", &TIERS, |ses| {
+        ses_config(&ses.url, "").replace(static_keys, &extra_auth)
+    })
+    .await;
+    let route = app.worker.deps.routes.resolve("prod", None).unwrap();
+    assert_eq!(route.settings.auth_scheme(), "assume_role");
+    app.broker.publish_json(&job()).await;
+    app.broker.publish_json(&job()).await;
+    let terminal = app.terminal(2, WAIT).await;
     assert!(
         terminal.iter().all(|e| e.kind == EventType::Sent),
         "{:?}",
-        events.seen
+        app.events.seen
     );
-    let requests = ses.requests();
+    let requests = app.ses.requests();
     for request in &requests {
         assert!(
             !request.authorization.contains("AKIDBASEKEY"),
@@ -232,6 +228,5 @@ async fn assume_role_signs_requests_with_the_assumed_credentials() {
         requests[1].authorization.split(',').next(),
         "credentials are cached"
     );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }

@@ -4,38 +4,13 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::FakeSes;
 use herald_tests::worker::{ses_config, spawn_worker};
 use herald_tests::{job_json, unique};
-use lapin::options::{BasicConsumeOptions, BasicRejectOptions};
-use lapin::types::FieldTable;
 
 const TIERS: [Duration; 1] = [Duration::from_secs(5)];
-
-/// Takes every delivery of the jobs queue and rejects it back, as a worker
-/// that crashes on the job would, until the broker stops delivering it.
-async fn reject_until_dead_lettered(broker: &TestBroker) -> usize {
-    let channel = broker.connection.create_channel().await.unwrap();
-    let queue = broker.amqp.jobs_queue.as_str();
-    let options = BasicConsumeOptions::default();
-    let mut consumer = channel
-        .basic_consume(queue.into(), "".into(), options, FieldTable::default())
-        .await
-        .unwrap();
-    let mut deliveries = 0;
-    while let Ok(Some(Ok(delivery))) =
-        tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
-    {
-        deliveries += 1;
-        let requeue = BasicRejectOptions { requeue: true };
-        delivery.reject(requeue).await.unwrap();
-    }
-    let _ = channel.close(200, "".into()).await;
-    deliveries
-}
 
 #[tokio::test]
 async fn a_job_past_its_delivery_limit_gets_exactly_one_undelivered_event() {
@@ -46,7 +21,7 @@ async fn a_job_past_its_delivery_limit_gets_exactly_one_undelivered_event() {
         .publish_json(&job_json(&id, "prod", "ada@example.com"))
         .await;
     assert_eq!(
-        reject_until_dead_lettered(&broker).await,
+        broker.reject_until_dead_lettered().await,
         3,
         "one delivery, two redeliveries"
     );

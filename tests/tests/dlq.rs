@@ -6,11 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use herald_tests::broker::{DeadLetter, TestBroker};
 use herald_tests::{job_json, unique};
 use herald_worker::dlq::{self, Filter, Run, Summary};
-use lapin::options::{BasicConsumeOptions, BasicRejectOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -36,6 +34,7 @@ fn ids(letters: &[DeadLetter]) -> Vec<String> {
         .collect()
 }
 
+/// Replays the letters `filter` selects, up to `limit`.
 async fn run(broker: &TestBroker, filter: Filter, limit: Option<u32>, dry_run: bool) -> Summary {
     let run = Run {
         filter: &filter,
@@ -45,6 +44,20 @@ async fn run(broker: &TestBroker, filter: Filter, limit: Option<u32>, dry_run: b
         progress: &|_, _| {},
     };
     dlq::replay(&broker.connection, &broker.amqp, run)
+        .await
+        .unwrap()
+}
+
+/// Purges every letter `filter` selects.
+async fn purge(broker: &TestBroker, filter: Filter) -> Summary {
+    let run = Run {
+        filter: &filter,
+        limit: None,
+        dry_run: false,
+        stop: Arc::new(AtomicBool::new(false)),
+        progress: &|_, _| {},
+    };
+    dlq::purge(&broker.connection, &broker.amqp, run)
         .await
         .unwrap()
 }
@@ -100,16 +113,7 @@ async fn replaying_a_thousand_letters_by_workflow_moves_exactly_the_matching_one
     broker.publish_dead_letters(&letters).await;
     assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 1000);
 
-    let dry = run(
-        &broker,
-        Filter {
-            workflow: Some("even".into()),
-            ..Filter::default()
-        },
-        None,
-        true,
-    )
-    .await;
+    let dry = run(&broker, by_workflow("even"), None, true).await;
     assert_eq!((dry.applied, dry.skipped, dry.scanned), (0, 500, 1000));
     assert_eq!(
         broker.queue_len(&broker.amqp.dead_queue).await,
@@ -117,30 +121,12 @@ async fn replaying_a_thousand_letters_by_workflow_moves_exactly_the_matching_one
         "a dry run moves nothing"
     );
 
-    let summary = run(
-        &broker,
-        Filter {
-            workflow: Some("even".into()),
-            ..Filter::default()
-        },
-        None,
-        false,
-    )
-    .await;
+    let summary = run(&broker, by_workflow("even"), None, false).await;
     assert_eq!((summary.applied, summary.scanned), (500, 1000));
     assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 500);
     assert_eq!(broker.queue_len(&broker.amqp.jobs_queue).await, 500);
 
-    let again = run(
-        &broker,
-        Filter {
-            workflow: Some("even".into()),
-            ..Filter::default()
-        },
-        None,
-        false,
-    )
-    .await;
+    let again = run(&broker, by_workflow("even"), None, false).await;
     assert_eq!(again.applied, 0, "replaying twice moves nothing more");
 
     let jobs = broker.take_all(&broker.amqp.jobs_queue.clone()).await;
@@ -161,6 +147,20 @@ async fn replaying_a_thousand_letters_by_workflow_moves_exactly_the_matching_one
 fn by_id(id: &str) -> Filter {
     Filter {
         id: Some(id.into()),
+        ..Filter::default()
+    }
+}
+
+fn by_workflow(workflow: &str) -> Filter {
+    Filter {
+        workflow: Some(workflow.into()),
+        ..Filter::default()
+    }
+}
+
+fn by_reason(reason: &str) -> Filter {
+    Filter {
+        reason: Some(reason.into()),
         ..Filter::default()
     }
 }
@@ -219,14 +219,7 @@ async fn list_replay_and_purge_reach_a_letter_at_the_end_of_five_thousand() {
 
     let replayed = run(&broker, by_id("tail_marker"), None, false).await;
     assert_eq!((replayed.applied, replayed.scanned), (1, (N + 2) as u32));
-    let purge = Run {
-        filter: &by_id("tail_other"),
-        limit: None,
-        dry_run: false,
-        stop: Arc::new(AtomicBool::new(false)),
-        progress: &|_, _| {},
-    };
-    let purged = dlq::purge(connection, amqp, purge).await.unwrap();
+    let purged = purge(&broker, by_id("tail_other")).await;
     assert_eq!((purged.applied, purged.scanned), (1, (N + 1) as u32));
 
     assert_eq!(
@@ -314,38 +307,11 @@ async fn replay_filters_by_id_reason_and_limit() {
     ));
     broker.publish_dead_letters(&letters).await;
 
-    let by_id = run(
-        &broker,
-        Filter {
-            id: Some("f3".into()),
-            ..Filter::default()
-        },
-        None,
-        false,
-    )
-    .await;
-    assert_eq!(by_id.applied, 1);
-    let by_reason = run(
-        &broker,
-        Filter {
-            reason: Some("retries_exhausted".into()),
-            ..Filter::default()
-        },
-        None,
-        false,
-    )
-    .await;
-    assert_eq!(by_reason.applied, 1);
-    let limited = run(
-        &broker,
-        Filter {
-            reason: Some("fatal_error".into()),
-            ..Filter::default()
-        },
-        Some(2),
-        false,
-    )
-    .await;
+    let one = run(&broker, by_id("f3"), None, false).await;
+    assert_eq!(one.applied, 1);
+    let exhausted = run(&broker, by_reason("retries_exhausted"), None, false).await;
+    assert_eq!(exhausted.applied, 1);
+    let limited = run(&broker, by_reason("fatal_error"), Some(2), false).await;
     assert_eq!((limited.applied, limited.skipped), (2, 3));
     assert_eq!(
         ids(&broker.take_all(&broker.amqp.jobs_queue.clone()).await),
@@ -369,16 +335,7 @@ async fn purge_older_than_drops_only_old_letters() {
         older_than: Some(Duration::from_secs(86400)),
         ..Filter::default()
     };
-    let run = Run {
-        filter: &filter,
-        limit: None,
-        dry_run: false,
-        stop: Arc::new(AtomicBool::new(false)),
-        progress: &|_, _| {},
-    };
-    let summary = dlq::purge(&broker.connection, &broker.amqp, run)
-        .await
-        .unwrap();
+    let summary = purge(&broker, filter).await;
     assert_eq!(summary.applied, 2);
     assert_eq!(ids(&broker.take_dead_letters().await), ["new1"]);
     assert_eq!(
@@ -411,26 +368,7 @@ async fn a_poison_message_ends_in_the_dead_letter_queue_through_the_delivery_lim
     let body = serde_json::to_vec(&job_json("poison-1", "prod", "ada@example.com")).unwrap();
     broker.publish(&body).await;
 
-    let channel = broker.connection.create_channel().await.unwrap();
-    let mut consumer = channel
-        .basic_consume(
-            broker.amqp.jobs_queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let mut deliveries = 0;
-    while let Ok(Some(Ok(delivery))) =
-        tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
-    {
-        deliveries += 1;
-        delivery
-            .reject(BasicRejectOptions { requeue: true })
-            .await
-            .unwrap();
-    }
+    let deliveries = broker.reject_until_dead_lettered().await;
     assert_eq!(deliveries, 3, "the first delivery and two redeliveries");
     let listed = dlq::list(&broker.connection, &broker.amqp, &Filter::default(), 10)
         .await
@@ -441,7 +379,6 @@ async fn a_poison_message_ends_in_the_dead_letter_queue_through_the_delivery_lim
     assert_eq!(listed[0].id.as_deref(), Some("poison-1"));
     let dead = broker.take_dead_letters().await;
     assert_eq!(dead[0].body, body);
-    let _ = channel.close(200, "".into()).await;
     let seen: HashSet<_> = ids(&dead).into_iter().collect();
     assert_eq!(seen.len(), 1);
     broker.cleanup().await;

@@ -83,6 +83,13 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// `output` is a usage error (exit 2) whose message contains `needle`.
+fn assert_usage_error(output: &Output, needle: &str) {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains(needle), "{text}");
+}
+
 async fn suppression_round_trip(setup: &Setup) {
     let worker = setup.worker_ledger().await;
     let env = ["--environment", "prod"];
@@ -232,22 +239,12 @@ async fn a_message_story_is_shown_in_time_order() {
 async fn store_problems_are_usage_errors_that_say_what_is_wrong() {
     let setup = Setup::embedded();
     let missing = setup.herald(&["messages", "show", "msg-1"]);
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        stderr(&missing).contains("no ledger file at"),
-        "{}",
-        stderr(&missing)
-    );
+    assert_usage_error(&missing, "no ledger file at");
 
     let ledger = setup.dir.path().join("ledger.redb");
     std::fs::write(&ledger, vec![0x5a_u8; 32 * 1024]).unwrap();
     let corrupt = setup.herald(&["suppression", "list", "--environment", "prod"]);
-    assert_eq!(corrupt.status.code(), Some(2));
-    assert!(
-        stderr(&corrupt).contains(&ledger.display().to_string()),
-        "{}",
-        stderr(&corrupt)
-    );
+    assert_usage_error(&corrupt, &ledger.display().to_string());
 
     let bad_address = setup.herald(&[
         "suppression",
@@ -265,32 +262,17 @@ async fn store_problems_are_usage_errors_that_say_what_is_wrong() {
 
     let off = Setup::new(|_| "store = \"off\"".into());
     let off_list = off.herald(&["suppression", "list", "--environment", "prod"]);
-    assert_eq!(off_list.status.code(), Some(2));
-    assert!(
-        stderr(&off_list).contains("\"off\""),
-        "{}",
-        stderr(&off_list)
-    );
+    assert_usage_error(&off_list, "\"off\"");
 
     let alone = Setup::embedded();
     let worker = alone.worker_ledger().await;
     let busy = alone.herald(&["messages", "show", "msg-1"]);
-    assert_eq!(busy.status.code(), Some(2));
-    assert!(
-        stderr(&busy).contains("multi_process = true"),
-        "{}",
-        stderr(&busy)
-    );
+    assert_usage_error(&busy, "multi_process = true");
     drop(worker);
     let free = alone.herald(&["messages", "show", "msg-1"]);
     assert_eq!(free.status.code(), Some(1), "{}", stderr(&free));
 
     let typo = Setup::new(|_| "store = \"embeded\"".into());
     let typo_list = typo.herald(&["suppression", "list", "--environment", "prod"]);
-    assert_eq!(typo_list.status.code(), Some(2));
-    assert!(
-        stderr(&typo_list).contains("embeded"),
-        "{}",
-        stderr(&typo_list)
-    );
+    assert_usage_error(&typo_list, "embeded");
 }

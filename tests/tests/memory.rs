@@ -122,3 +122,42 @@ async fn sixty_four_jobs_of_4_mib_stay_within_the_in_flight_budget() {
     assert!(worker.is_running());
     broker.cleanup().await;
 }
+
+/// Bodies that waited on disk come back whole: a rejected job is
+/// dead-lettered byte for byte, and a throttled one goes through a retry
+/// tier and is sent.
+#[tokio::test]
+async fn a_job_set_aside_on_disk_is_republished_byte_for_byte() {
+    let ses = FakeSes::start().await;
+    let ns = unique("spooled");
+    let broker = TestBroker::new(&ns, &[Duration::from_millis(300)]).await;
+    let mut events = broker.events().await;
+    let worker = started(&broker, 4, "spool_above = \"64KiB\"\n", &ses).await;
+    let tag = herald_shared::tags::sanitize_tag_value;
+    let (rejected, retried) = (format!("{ns}-rejected"), format!("{ns}-retried"));
+    ses.script_for(&tag(&rejected), [Reply::rejected()]);
+    ses.script_for(&tag(&retried), [Reply::throttled(), Reply::throttled()]);
+    let body = with_attachment(&rejected, 512 * 1024)
+        .to_string()
+        .into_bytes();
+    broker.publish(&body).await;
+    broker
+        .publish_json(&with_attachment(&retried, 512 * 1024))
+        .await;
+    let terminal = events.terminal(2, Duration::from_secs(60)).await;
+    let kind = |id: &str| terminal.iter().find(|e| e.message_id == id).map(|e| e.kind);
+    assert_eq!(
+        kind(&rejected),
+        Some(EventType::Undelivered),
+        "{:?}",
+        events.seen
+    );
+    assert_eq!(kind(&retried), Some(EventType::Sent), "{:?}", events.seen);
+    let dead = broker.wait_dead_letters(1, Duration::from_secs(10)).await;
+    assert!(
+        dead[0].body == body,
+        "the dead letter is the job as published"
+    );
+    drop(worker);
+    broker.cleanup().await;
+}

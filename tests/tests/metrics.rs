@@ -122,51 +122,41 @@ async fn a_run_moves_every_counter_and_histogram_by_the_right_amount() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_promtool_accepts(&text);
+    let messages = |environment: &str, status: &str| {
+        format!(
+            r#"herald_messages_total{{environment="{environment}",channel="ses",status="{status}"}}"#
+        )
+    };
+    let requests = |outcome: &str| {
+        format!(
+            r#"herald_ses_requests_total{{environment="prod",channel="ses",outcome="{outcome}"}}"#
+        )
+    };
     let expect = [
-        ("herald_jobs_received_total", 7.0),
+        ("herald_jobs_received_total".to_owned(), 7.0),
+        (messages("prod", "sent"), 3.0),
+        (messages("dev", "not_sent"), 1.0),
+        (messages("prod", "delivery_attempted"), 1.0),
+        (messages("prod", "undelivered"), 1.0),
         (
-            r#"herald_messages_total{environment="prod",channel="ses",status="sent"}"#,
-            3.0,
-        ),
-        (
-            r#"herald_messages_total{environment="dev",channel="ses",status="not_sent"}"#,
+            r#"herald_messages_total{environment="unknown",channel="unknown",status="undelivered"}"#
+                .into(),
             1.0,
         ),
-        (
-            r#"herald_messages_total{environment="prod",channel="ses",status="delivery_attempted"}"#,
-            1.0,
-        ),
-        (
-            r#"herald_messages_total{environment="prod",channel="ses",status="undelivered"}"#,
-            1.0,
-        ),
-        (
-            r#"herald_messages_total{environment="unknown",channel="unknown",status="undelivered"}"#,
-            1.0,
-        ),
-        (
-            r#"herald_ses_requests_total{environment="prod",channel="ses",outcome="ok"}"#,
-            3.0,
-        ),
-        (
-            r#"herald_ses_requests_total{environment="prod",channel="ses",outcome="transient_error"}"#,
-            2.0,
-        ),
-        (
-            r#"herald_ses_requests_total{environment="prod",channel="ses",outcome="permanent_error"}"#,
-            1.0,
-        ),
-        ("herald_ses_request_duration_seconds_count", 6.0),
-        ("herald_job_duration_seconds_count", 7.0),
-        ("herald_render_duration_seconds_count", 6.0),
-        (r#"herald_retries_total{tier="300ms"}"#, 1.0),
-        (r#"herald_dead_lettered_total{reason="fatal_error"}"#, 2.0),
-        ("herald_in_flight", 0.0),
-        ("herald_amqp_connected", 1.0),
-        ("herald_amqp_reconnects_total", 0.0),
+        (requests("ok"), 3.0),
+        (requests("transient_error"), 2.0),
+        (requests("permanent_error"), 1.0),
+        ("herald_ses_request_duration_seconds_count".into(), 6.0),
+        ("herald_job_duration_seconds_count".into(), 7.0),
+        ("herald_render_duration_seconds_count".into(), 6.0),
+        (r#"herald_retries_total{tier="300ms"}"#.into(), 1.0),
+        (r#"herald_dead_lettered_total{reason="fatal_error"}"#.into(), 2.0),
+        ("herald_in_flight".into(), 0.0),
+        ("herald_amqp_connected".into(), 1.0),
+        ("herald_amqp_reconnects_total".into(), 0.0),
     ];
     for (series, value) in expect {
-        assert_eq!(sample(&text, series), Some(value), "{series} in:\n{text}");
+        assert_eq!(sample(&text, &series), Some(value), "{series} in:\n{text}");
     }
     let bucket = r#"herald_ses_request_duration_seconds_bucket{le="+Inf"}"#;
     assert_eq!(sample(&text, bucket), Some(6.0));

@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::FakeSes;
-use herald_tests::worker::{ses_config, spawn_worker};
+use herald_tests::app::TestApp;
+use herald_tests::worker::ses_config;
 use herald_tests::{job_json, unique};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -14,21 +13,19 @@ const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test]
 async fn sandbox_mode_renders_writes_the_outbox_and_never_calls_ses() {
-    let ses = FakeSes::start().await;
     let outbox = std::env::temp_dir().join(unique("outbox"));
     let extra = format!(
         "\n[channels.ses.environments.dev]\nsandbox = true\noutbox = \"{}\"\nfrom_address = \"dev@example.com\"\nvars = {{ domain = \"example.com\", app_name = \"Sandboxed\" }}\n",
         outbox.display()
     );
-    let broker = TestBroker::new(&unique("sandbox"), &TIERS).await;
-    let worker = spawn_worker(&broker, &(ses_config(&ses.url, "") + &extra)).await;
-    let mut events = broker.events().await;
+    let mut app =
+        TestApp::configured("sandbox", &TIERS, |ses| ses_config(&ses.url, "") + &extra).await;
     let id = unique("sbx");
-    broker
+    app.broker
         .publish_json(&job_json(&id, "dev", "ada@example.com"))
         .await;
 
-    let terminal = events.terminal(1, WAIT).await;
+    let terminal = app.terminal(1, WAIT).await;
     let event = &terminal[0];
     assert_eq!(event.kind, EventType::NotSent);
     assert_eq!(event.status, "not_sent");
@@ -41,28 +38,24 @@ async fn sandbox_mode_renders_writes_the_outbox_and_never_calls_ses() {
         "{eml}"
     );
     assert!(eml.contains("From: <dev@example.com>"), "{eml}");
-    assert!(ses.requests().is_empty(), "sandbox mode called SES");
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    assert!(app.ses.requests().is_empty(), "sandbox mode called SES");
+    app.stop().await;
     let _ = std::fs::remove_dir_all(outbox);
 }
 
 #[tokio::test]
 async fn recipients_without_a_valid_email_are_not_sent_with_the_reason() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("recipients"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
-    let mut events = broker.events().await;
+    let mut app = TestApp::start("recipients", &TIERS, "").await;
     let missing = unique("missing");
     let mut job = job_json(&missing, "prod", "");
     job["recipient"].as_object_mut().unwrap().remove("email");
-    broker.publish_json(&job).await;
+    app.broker.publish_json(&job).await;
     let invalid = unique("invalid");
-    broker
+    app.broker
         .publish_json(&job_json(&invalid, "prod", "ada.example.com"))
         .await;
     let injected = unique("injected");
-    broker
+    app.broker
         .publish_json(&job_json(
             &injected,
             "prod",
@@ -70,8 +63,8 @@ async fn recipients_without_a_valid_email_are_not_sent_with_the_reason() {
         ))
         .await;
 
-    let terminal = events.terminal(3, WAIT).await;
-    assert_eq!(terminal.len(), 3, "{:?}", events.seen);
+    let terminal = app.terminal(3, WAIT).await;
+    assert_eq!(terminal.len(), 3, "{:?}", app.events.seen);
     let reason = |id: &str| {
         let event = terminal
             .iter()
@@ -83,8 +76,7 @@ async fn recipients_without_a_valid_email_are_not_sent_with_the_reason() {
     assert_eq!(reason(&missing), "recipient_missing_email");
     assert_eq!(reason(&invalid), "recipient_invalid_email");
     assert_eq!(reason(&injected), "recipient_invalid_email");
-    assert!(ses.requests().is_empty());
-    assert!(broker.take_dead_letters().await.is_empty());
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    assert!(app.ses.requests().is_empty());
+    assert!(app.broker.take_dead_letters().await.is_empty());
+    app.stop().await;
 }

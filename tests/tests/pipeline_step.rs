@@ -52,6 +52,12 @@ async fn process_bytes(deps: &Arc<Deps>, body: &[u8], history: History) -> Outco
     pipeline::process(deps, &body, ctx).await.outcome
 }
 
+/// A job for ada@example.com, processed at its first delivery.
+async fn first_delivery(ses: &FakeSes, id: &str) -> Outcome {
+    let deps = ses_deps(ses).await;
+    process(&deps, &job_json(id, "prod", "ada@example.com"), first()).await
+}
+
 fn first() -> History {
     History::default()
 }
@@ -66,13 +72,7 @@ fn dead_code(outcome: &Outcome) -> (FailureReason, String) {
 #[tokio::test]
 async fn an_accepted_email_is_sent_with_the_ses_message_id() {
     let ses = FakeSes::start().await;
-    let deps = ses_deps(&ses).await;
-    let outcome = process(
-        &deps,
-        &job_json("step-sent", "prod", "ada@example.com"),
-        first(),
-    )
-    .await;
+    let outcome = first_delivery(&ses, "step-sent").await;
     let Outcome::Finished(event) = outcome else {
         panic!("{outcome:?}")
     };
@@ -134,13 +134,7 @@ async fn sandbox_and_recipient_problems_are_not_sent() {
 async fn a_throttled_send_is_retried_in_process_then_delayed_on_the_first_tier() {
     let ses = FakeSes::start().await;
     ses.set_default(Reply::throttled());
-    let deps = ses_deps(&ses).await;
-    let outcome = process(
-        &deps,
-        &job_json("step-retry", "prod", "ada@example.com"),
-        first(),
-    )
-    .await;
+    let outcome = first_delivery(&ses, "step-retry").await;
     let Outcome::Retry {
         event,
         attempts,

@@ -4,90 +4,79 @@
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::FakeSes;
+use herald_tests::app::TestApp;
 use herald_tests::moto::moto_url;
-use herald_tests::worker::{ses_config, spawn_worker};
-use herald_tests::{job_json, sample, unique};
+use herald_tests::worker::ses_config;
+use herald_tests::{job_json, sample};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
 
 #[tokio::test]
 async fn sends_are_paced_to_the_configured_rate() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("rate"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "max_send_rate = 5")).await;
-    let mut events = broker.events().await;
+    let mut app = TestApp::start("rate", &TIERS, "max_send_rate = 5").await;
     for n in 0..6 {
-        broker
+        app.broker
             .publish_json(&job_json(&format!("rate-{n}"), "prod", "ada@example.com"))
             .await;
     }
-    let terminal = events.terminal(6, Duration::from_secs(20)).await;
+    let terminal = app.terminal(6, Duration::from_secs(20)).await;
     assert!(terminal.iter().all(|e| e.kind == EventType::Sent));
-    let requests = ses.requests();
+    let requests = app.ses.requests();
     let span = requests.last().unwrap().received_at - requests[0].received_at;
     assert!(
         span >= Duration::from_millis(900),
         "6 requests at 5/s took only {span:?}"
     );
     let waits = sample(
-        &worker.deps.metrics.encode(),
+        &app.worker.deps.metrics.encode(),
         "herald_rate_limit_wait_seconds_count",
     );
     assert_eq!(waits, Some(6.0), "every request went through the limiter");
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn auto_reads_the_rate_from_ses() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("rate-auto"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "max_send_rate = \"auto\"")).await;
-    let route = worker.deps.routes.resolve("prod", None).unwrap();
+    let app = TestApp::start("rate-auto", &TIERS, "max_send_rate = \"auto\"").await;
+    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
     assert_eq!(
         route.limiter.as_ref().unwrap().rate(),
         14.0,
         "the fake SES's MaxSendRate"
     );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn auto_falls_back_when_ses_cannot_tell() {
-    let broker = TestBroker::new(&unique("rate-fallback"), &TIERS).await;
-    let config = ses_config(
-        &moto_url(),
-        "max_send_rate = \"auto\"\nmax_send_rate_fallback = 3",
-    );
-    let worker = spawn_worker(&broker, &config).await;
-    let route = worker.deps.routes.resolve("prod", None).unwrap();
+    let fallback = "max_send_rate = \"auto\"\nmax_send_rate_fallback = 3";
+    let app = TestApp::configured("rate-fallback", &TIERS, |_| {
+        ses_config(&moto_url(), fallback)
+    })
+    .await;
+    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
     assert_eq!(
         route.limiter.as_ref().unwrap().rate(),
         3.0,
         "moto has no GetAccount"
     );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn workers_sharing_an_account_split_its_rate() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("rate-share"), &TIERS).await;
-    let config = format!(
-        "[limits]\nworkers = 2\n{}",
-        ses_config(&ses.url, "max_send_rate = \"auto\"")
-    );
-    let worker = spawn_worker(&broker, &config).await;
-    let route = worker.deps.routes.resolve("prod", None).unwrap();
+    let app = TestApp::configured("rate-share", &TIERS, |ses| {
+        format!(
+            "[limits]\nworkers = 2\n{}",
+            ses_config(&ses.url, "max_send_rate = \"auto\"")
+        )
+    })
+    .await;
+    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
     assert_eq!(
         route.limiter.as_ref().unwrap().rate(),
         7.0,
         "14/s shared by 2 workers"
     );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::{ses_config, spawn_worker};
+use herald_tests::app::TestApp;
+use herald_tests::fake_ses::Reply;
+use herald_tests::worker::ses_config;
 use herald_tests::{job_json, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -19,22 +19,19 @@ fn tiered_config(url: &str) -> String {
 
 #[tokio::test]
 async fn a_job_throttled_three_times_is_sent_after_three_delivery_attempts() {
-    let ses = FakeSes::start().await;
-    ses.script([Reply::throttled(), Reply::throttled(), Reply::throttled()]);
-    let broker = TestBroker::new(
-        &unique("tiers-429"),
+    let mut app = TestApp::configured(
+        "tiers-429",
         &[Duration::from_millis(200), Duration::from_millis(400)],
+        |ses| tiered_config(&ses.url),
     )
     .await;
-    let worker = spawn_worker(&broker, &tiered_config(&ses.url)).await;
-    let mut events = broker.events().await;
-    broker
-        .publish_json(&job_json(&unique("m"), "prod", "ada@example.com"))
-        .await;
+    app.ses
+        .script([Reply::throttled(), Reply::throttled(), Reply::throttled()]);
+    app.send_to("ada@example.com").await;
 
-    let terminal = events.terminal(1, WAIT).await;
-    assert_eq!(terminal.len(), 1, "{:?}", events.seen);
-    let kinds: Vec<EventType> = events.seen.iter().map(|e| e.kind).collect();
+    let terminal = app.terminal(1, WAIT).await;
+    assert_eq!(terminal.len(), 1, "{:?}", app.events.seen);
+    let kinds: Vec<EventType> = app.events.seen.iter().map(|e| e.kind).collect();
     use EventType::*;
     assert_eq!(
         kinds,
@@ -45,13 +42,13 @@ async fn a_job_throttled_three_times_is_sent_after_three_delivery_attempts() {
             Sent
         ]
     );
-    let attempts: Vec<u64> = events.seen[..3]
+    let attempts: Vec<u64> = app.events.seen[..3]
         .iter()
         .map(|e| e.event_data["attempt"].as_u64().unwrap())
         .collect();
     assert_eq!(attempts, [1, 2, 3]);
-    assert_eq!(events.seen[3].attempt, 4);
-    let retries = worker.deps.metrics.retries.clone();
+    assert_eq!(app.events.seen[3].attempt, 4);
+    let retries = app.worker.deps.metrics.retries.clone();
     let tier = |t: &str| {
         retries
             .get_or_create(&herald_worker::metrics::TierLabels { tier: t.into() })
@@ -62,79 +59,80 @@ async fn a_job_throttled_three_times_is_sent_after_three_delivery_attempts() {
         (1, 2),
         "the last tier repeats"
     );
-    assert_eq!(ses.requests().len(), 4);
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    assert_eq!(app.ses.requests().len(), 4);
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn a_job_waiting_on_a_long_tier_does_not_delay_one_on_a_short_tier() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(
-        &unique("tiers-order"),
+    let mut app = TestApp::configured(
+        "tiers-order",
         &[Duration::from_millis(200), Duration::from_secs(6)],
+        |ses| tiered_config(&ses.url),
     )
     .await;
-    let worker = spawn_worker(&broker, &tiered_config(&ses.url)).await;
-    let mut events = broker.events().await;
     let (slow, fast) = (unique("slow"), unique("fast"));
     let tag = |id: &str| herald_shared::tags::sanitize_tag_value(id);
-    ses.script_for(&tag(&slow), [Reply::server_error(), Reply::server_error()]);
-    ses.script_for(&tag(&fast), [Reply::server_error()]);
+    app.ses
+        .script_for(&tag(&slow), [Reply::server_error(), Reply::server_error()]);
+    app.ses.script_for(&tag(&fast), [Reply::server_error()]);
 
-    broker
+    app.broker
         .publish_json(&job_json(&slow, "prod", "ada@example.com"))
         .await;
     let deadline = tokio::time::Instant::now() + WAIT;
-    while events.seen.iter().filter(|e| e.message_id == slow).count() < 2 {
+    while app
+        .events
+        .seen
+        .iter()
+        .filter(|e| e.message_id == slow)
+        .count()
+        < 2
+    {
         assert!(
             tokio::time::Instant::now() < deadline,
             "slow job never reached the long tier"
         );
-        events.next(WAIT).await;
+        app.events.next(WAIT).await;
     }
-    broker
+    app.broker
         .publish_json(&job_json(&fast, "prod", "ada@example.com"))
         .await;
 
-    let first = events.terminal(1, WAIT).await;
+    let first = app.terminal(1, WAIT).await;
     assert_eq!(
         first[0].message_id, fast,
         "the short-tier job finished first: {:?}",
-        events.seen
+        app.events.seen
     );
     assert_eq!(first[0].kind, EventType::Sent);
-    let second = events.terminal(1, WAIT).await;
+    let second = app.terminal(1, WAIT).await;
     assert_eq!(second[0].message_id, slow);
     assert_eq!(second[0].kind, EventType::Sent);
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn paused_sending_waits_on_the_longest_tier_and_is_counted() {
-    let ses = FakeSes::start().await;
-    ses.script([Reply::Error(400, "SendingPausedException")]);
-    let broker = TestBroker::new(
-        &unique("tiers-paused"),
+    let mut app = TestApp::start(
+        "tiers-paused",
         &[Duration::from_millis(100), Duration::from_millis(300)],
+        "",
     )
     .await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
-    let mut events = broker.events().await;
-    broker
-        .publish_json(&job_json(&unique("m"), "prod", "ada@example.com"))
-        .await;
+    app.ses
+        .script([Reply::Error(400, "SendingPausedException")]);
+    app.send_to("ada@example.com").await;
 
-    let terminal = events.terminal(1, WAIT).await;
-    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", events.seen);
-    assert_eq!(events.seen[0].kind, EventType::DeliveryAttempted);
+    let terminal = app.terminal(1, WAIT).await;
+    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", app.events.seen);
+    assert_eq!(app.events.seen[0].kind, EventType::DeliveryAttempted);
     assert_eq!(
-        ses.requests().len(),
+        app.ses.requests().len(),
         2,
         "no quick in-process retry while sending is paused"
     );
-    let metrics = &worker.deps.metrics;
+    let metrics = &app.worker.deps.metrics;
     let tier = metrics
         .retries
         .get_or_create(&herald_worker::metrics::TierLabels {
@@ -151,6 +149,5 @@ async fn paused_sending_waits_on_the_longest_tier_and_is_counted() {
         })
         .get();
     assert_eq!(paused, 1);
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::{ses_config, spawn_worker};
+use herald_tests::app::TestApp;
+use herald_tests::fake_ses::Reply;
+use herald_tests::worker::ses_config;
 use herald_tests::{job_json, unique};
 
 const TIERS: [Duration; 1] = [Duration::from_millis(500)];
@@ -14,23 +14,20 @@ const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test]
 async fn the_request_carries_tags_configuration_set_envelope_and_the_environments_own_keys() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("request"), &TIERS).await;
-    let config = ses_config(&ses.url, "configuration_set = \"herald-tracking\"");
-    let worker = spawn_worker(&broker, &config).await;
-    let mut events = broker.events().await;
+    let extra = "configuration_set = \"herald-tracking\"";
+    let mut app = TestApp::start("request", &TIERS, extra).await;
     let mut job = job_json("msg.01/JD7 é", "prod", "ada@example.com");
     job["recipient"]["id"] = "user:123".into();
     job["overrides"] = serde_json::json!({ "cc": "cc@example.com", "bcc": "bcc@example.com" });
-    broker.publish_json(&job).await;
+    app.broker.publish_json(&job).await;
 
-    let terminal = events.terminal(1, WAIT).await;
-    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", events.seen);
+    let terminal = app.terminal(1, WAIT).await;
+    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", app.events.seen);
     assert_eq!(
         terminal[0].provider_message_id.as_deref(),
         Some("fake-00000001")
     );
-    let requests = ses.requests();
+    let requests = app.ses.requests();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request.body["ConfigurationSetName"], "herald-tracking");
@@ -74,56 +71,47 @@ async fn the_request_carries_tags_configuration_set_envelope_and_the_environment
         !request.raw.contains("bcc@example.com"),
         "Bcc must not be in the headers"
     );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn a_server_error_is_retried_in_process_and_then_sent() {
-    let ses = FakeSes::start().await;
-    ses.script([Reply::server_error()]);
-    let broker = TestBroker::new(&unique("retry-500"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
-    let mut events = broker.events().await;
-    broker
-        .publish_json(&job_json(&unique("m"), "prod", "ada@example.com"))
-        .await;
+    let mut app = TestApp::start("retry-500", &TIERS, "").await;
+    app.ses.script([Reply::server_error()]);
+    app.send_to("ada@example.com").await;
 
-    let terminal = events.terminal(1, WAIT).await;
-    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", events.seen);
+    let terminal = app.terminal(1, WAIT).await;
+    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", app.events.seen);
     assert_eq!(terminal[0].attempt, 2, "the second SES request succeeded");
-    assert_eq!(ses.requests().len(), 2);
+    assert_eq!(app.ses.requests().len(), 2);
     assert_eq!(
-        events.seen.len(),
+        app.events.seen.len(),
         1,
         "an in-process retry publishes no extra event"
     );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn throttling_past_the_in_process_budget_goes_through_a_retry_queue_and_then_sends() {
-    let ses = FakeSes::start().await;
-    ses.script([Reply::throttled(), Reply::throttled(), Reply::throttled()]);
-    let broker = TestBroker::new(&unique("retry-tier"), &TIERS).await;
-    let config = ses_config(&ses.url, "").replace("max_attempts = 4", "max_attempts = 8");
-    let worker = spawn_worker(&broker, &config).await;
-    let mut events = broker.events().await;
-    let id = unique("m");
-    broker
-        .publish_json(&job_json(&id, "prod", "ada@example.com"))
-        .await;
+    let mut app = TestApp::configured("retry-tier", &TIERS, |ses| {
+        ses_config(&ses.url, "").replace("max_attempts = 4", "max_attempts = 8")
+    })
+    .await;
+    app.ses
+        .script([Reply::throttled(), Reply::throttled(), Reply::throttled()]);
+    app.send_to("ada@example.com").await;
 
-    let terminal = events.terminal(1, WAIT).await;
-    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", events.seen);
+    let terminal = app.terminal(1, WAIT).await;
+    assert_eq!(terminal[0].kind, EventType::Sent, "{:?}", app.events.seen);
     assert_eq!(terminal[0].attempt, 4);
-    let attempted: Vec<_> = events
+    let attempted: Vec<_> = app
+        .events
         .seen
         .iter()
         .filter(|e| e.kind == EventType::DeliveryAttempted)
         .collect();
-    assert_eq!(attempted.len(), 2, "{:?}", events.seen);
+    assert_eq!(attempted.len(), 2, "{:?}", app.events.seen);
     assert_eq!(attempted[0].event_data["attempt"], 2);
     assert_eq!(attempted[0].event_data["max_attempts"], 8);
     assert_eq!(attempted[0].event_data["retryable"], true);
@@ -132,38 +120,34 @@ async fn throttling_past_the_in_process_budget_goes_through_a_retry_queue_and_th
         .unwrap()
         .contains("TooManyRequestsException"));
     assert_eq!(attempted[1].event_data["attempt"], 3);
-    assert_eq!(ses.requests().len(), 4);
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    assert_eq!(app.ses.requests().len(), 4);
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn a_persistent_server_error_ends_undelivered_after_max_attempts() {
-    let ses = FakeSes::start().await;
-    ses.set_default(Reply::server_error());
-    let broker = TestBroker::new(&unique("exhausted"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
-    let mut events = broker.events().await;
+    let mut app = TestApp::start("exhausted", &TIERS, "").await;
+    app.ses.set_default(Reply::server_error());
     let body = serde_json::to_vec(&job_json(&unique("m"), "prod", "ada@example.com")).unwrap();
-    broker.publish(&body).await;
+    app.broker.publish(&body).await;
 
-    let terminal = events.terminal(1, WAIT).await;
+    let terminal = app.terminal(1, WAIT).await;
     assert_eq!(
         terminal[0].kind,
         EventType::Undelivered,
         "{:?}",
-        events.seen
+        app.events.seen
     );
     assert_eq!(
         terminal[0].event_data["failure_reason"],
         "retries_exhausted"
     );
     assert_eq!(
-        ses.requests().len(),
+        app.ses.requests().len(),
         4,
         "max_attempts bounds the SES requests"
     );
-    let dead = broker.wait_dead_letters(1, WAIT).await;
+    let dead = app.broker.wait_dead_letters(1, WAIT).await;
     assert_eq!(dead[0].body, body);
     assert_eq!(
         dead[0].header("x-herald-failure-reason").as_deref(),
@@ -174,51 +158,42 @@ async fn a_persistent_server_error_ends_undelivered_after_max_attempts() {
         Some("InternalFailure")
     );
     assert_eq!(dead[0].header("x-herald-attempts").as_deref(), Some("4"));
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn a_rejected_message_is_not_retried() {
-    let ses = FakeSes::start().await;
-    ses.set_default(Reply::rejected());
-    let broker = TestBroker::new(&unique("rejected"), &TIERS).await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
-    let mut events = broker.events().await;
-    broker
-        .publish_json(&job_json(&unique("m"), "prod", "ada@example.com"))
-        .await;
+    let mut app = TestApp::start("rejected", &TIERS, "").await;
+    app.ses.set_default(Reply::rejected());
+    app.send_to("ada@example.com").await;
 
-    let terminal = events.terminal(1, WAIT).await;
+    let terminal = app.terminal(1, WAIT).await;
     assert_eq!(terminal[0].kind, EventType::Undelivered);
     assert_eq!(terminal[0].event_data["failure_reason"], "fatal_error");
-    assert_eq!(ses.requests().len(), 1);
-    assert_eq!(broker.wait_dead_letters(1, WAIT).await.len(), 1);
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    assert_eq!(app.ses.requests().len(), 1);
+    assert_eq!(app.broker.wait_dead_letters(1, WAIT).await.len(), 1);
+    app.stop().await;
 }
 
 async fn peak_concurrency_with_prefetch(prefetch: u16, jobs: usize) -> usize {
-    let ses = FakeSes::start().await;
-    ses.set_default(Reply::after(Duration::from_millis(300), Reply::Ok));
-    let broker = TestBroker::new(&unique("concurrency"), &TIERS).await;
-    let config = format!(
-        "[amqp]\nprefetch = {prefetch}\n{}",
-        ses_config(&ses.url, "")
-    );
-    let worker = spawn_worker(&broker, &config).await;
-    let mut events = broker.events().await;
-    for n in 0..jobs {
-        broker
-            .publish_json(&job_json(&format!("c-{n}"), "prod", "ada@example.com"))
-            .await;
+    let mut app = TestApp::configured("concurrency", &TIERS, |ses| {
+        format!(
+            "[amqp]\nprefetch = {prefetch}\n{}",
+            ses_config(&ses.url, "")
+        )
+    })
+    .await;
+    app.ses
+        .set_default(Reply::after(Duration::from_millis(300), Reply::Ok));
+    for _ in 0..jobs {
+        app.send_to("ada@example.com").await;
     }
-    let terminal = events.terminal(jobs, Duration::from_secs(60)).await;
+    let terminal = app.terminal(jobs, Duration::from_secs(60)).await;
     assert_eq!(terminal.len(), jobs);
     assert!(terminal.iter().all(|e| e.kind == EventType::Sent));
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
-    ses.peak_concurrency()
+    let peak = app.ses.peak_concurrency();
+    app.stop().await;
+    peak
 }
 
 #[tokio::test]
