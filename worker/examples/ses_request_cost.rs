@@ -43,7 +43,7 @@ async fn main() {
          from_address = \"a@example.com\"\n"
     );
     let settings = Settings::from_toml("local", &config, &|_| None).unwrap();
-    let env = settings.environment("prod", None).unwrap().1.clone();
+    let env = settings.channels["ses"].environments["prod"].clone();
     let client = SesClient::build(&env, std::time::Duration::from_secs(5)).await;
     let request = SendRequest {
         fields: RequestFields {

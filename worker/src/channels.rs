@@ -278,3 +278,34 @@ impl Routes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::EXAMPLE_TEMPLATES;
+
+    #[tokio::test]
+    async fn a_channel_may_be_omitted_only_when_the_environment_has_one() {
+        let two = "[channels.a.environments.dev]\nsandbox = true\nfrom_address = \"a@b.c\"\n\
+                   [channels.b.environments.dev]\nsandbox = true\nfrom_address = \"a@b.c\"\n\
+                   [channels.b.environments.prod]\nsandbox = true\nfrom_address = \"a@b.c\"\n";
+        let settings = Settings::from_toml("two", two, &|_| None).unwrap();
+        let store =
+            TemplateStore::from_files("examples", EXAMPLE_TEMPLATES.iter().copied()).unwrap();
+        let routes = Routes::build(&settings, &store, Mode::Sandbox, Duration::from_secs(1))
+            .await
+            .unwrap();
+        let resolve = |environment, channel| {
+            routes
+                .resolve(environment, channel)
+                .map(|r| r.channel.clone())
+        };
+        assert_eq!(
+            resolve("dev", None),
+            Err(RouteError::AmbiguousChannel("dev".into()))
+        );
+        assert_eq!(resolve("dev", Some("b")).as_deref(), Ok("b"));
+        assert_eq!(resolve("prod", None).as_deref(), Ok("b"));
+        assert!(resolve("prod", Some("a")).is_err());
+    }
+}

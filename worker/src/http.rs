@@ -40,13 +40,19 @@ pub async fn serve(listen: &str, router: Router) -> anyhow::Result<tokio::task::
     }))
 }
 
+/// The exposition is encoded on the blocking pool: the process metrics read
+/// `/proc`, which is file I/O.
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let metrics = state.metrics.clone();
+    let text = tokio::task::spawn_blocking(move || metrics.encode())
+        .await
+        .unwrap_or_default();
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.encode(),
+        text,
     )
 }
 

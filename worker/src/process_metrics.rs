@@ -1,13 +1,10 @@
-//! The standard `process_*` metrics, read from `/proc` at each scrape
-//! (Linux; elsewhere they are left out).
+//! The standard `process_*` metrics, read from `/proc` (with `procfs`) at
+//! each scrape, off the async runtime (Linux; elsewhere they are left out).
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
-
-/// Clock ticks per second of `/proc/self/stat` times (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
 
 /// Adds `process_cpu_seconds_total`, `process_resident_memory_bytes`,
 /// `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`
@@ -36,39 +33,30 @@ impl ProcessStats {
 
     /// Reads `/proc/<process>`, where `process` is `self` or a process id.
     pub fn of(process: &str) -> Option<ProcessStats> {
-        let proc_file = |name: &str| std::fs::read_to_string(format!("/proc/{process}/{name}"));
-        let stat = proc_file("stat").ok()?;
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let number = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-        let status = proc_file("status").ok()?;
-        let kib = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-                .map(|kib| kib * 1024.0)
+        use procfs::process::{LimitValue, Process};
+        let process = match process {
+            "self" => Process::myself(),
+            pid => Process::new(pid.parse().ok()?),
+        }
+        .ok()?;
+        let stat = process.stat().ok()?;
+        let status = process.status().ok()?;
+        let ticks = procfs::ticks_per_second() as f64;
+        let max_fds = match process.limits().ok()?.max_open_files.soft_limit {
+            LimitValue::Value(n) => Some(n as f64),
+            LimitValue::Unlimited => None,
         };
-        let boot_time = std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<f64>().ok())
-        });
-        let max_fds = proc_file("limits").ok().and_then(|limits| {
-            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-            line.split_whitespace().nth(3)?.parse::<f64>().ok()
-        });
+        let kib = |value: Option<u64>| value.map(|kib| kib as f64 * 1024.0);
         Some(ProcessStats {
-            // utime and stime are the 12th and 13th fields after the command.
-            cpu_seconds: (number(11)? + number(12)?) / TICKS_PER_SECOND,
-            resident_bytes: kib("VmRSS:")?,
-            peak_resident_bytes: kib("VmHWM:")?,
-            virtual_bytes: kib("VmSize:")?,
-            open_fds: std::fs::read_dir(format!("/proc/{process}/fd")).map_or(0, |d| d.count())
-                as f64,
+            cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
+            resident_bytes: kib(status.vmrss)?,
+            peak_resident_bytes: kib(status.vmhwm)?,
+            virtual_bytes: stat.vsize as f64,
+            open_fds: process.fd_count().ok()? as f64,
             max_fds,
-            start_time_seconds: boot_time
-                .zip(number(19))
-                .map(|(boot, start)| boot + start / TICKS_PER_SECOND),
+            start_time_seconds: procfs::boot_time_secs()
+                .ok()
+                .map(|boot| boot as f64 + stat.starttime as f64 / ticks),
         })
     }
 }

@@ -404,28 +404,6 @@ impl Settings {
     pub fn default_ledger_path() -> PathBuf {
         crate::ledger::IdempotencySettings::default().path
     }
-
-    /// Finds an environment's settings; `channel` may be omitted when the
-    /// environment has exactly one channel.
-    pub fn environment(
-        &self,
-        environment: &str,
-        channel: Option<&str>,
-    ) -> Option<(&str, &EnvironmentSettings)> {
-        match channel {
-            Some(channel) => self
-                .channels
-                .get_key_value(channel)
-                .and_then(|(name, c)| Some((name.as_str(), c.environments.get(environment)?))),
-            None => {
-                let mut found = self.channels.iter().filter_map(|(name, c)| {
-                    Some((name.as_str(), c.environments.get(environment)?))
-                });
-                let first = found.next()?;
-                found.next().is_none().then_some(first)
-            }
-        }
-    }
 }
 
 /// The file's tree with the `HERALD__SECTION__KEY` environment overrides.

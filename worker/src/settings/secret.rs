@@ -1,24 +1,34 @@
 //! A string that never shows itself in `Debug` or `Display` output.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
-/// A secret value (access keys, passwords, URLs with credentials).
-/// Only [`Secret::expose`] reveals it, so a stray `{:?}` cannot leak it.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
+/// A secret value (access keys, passwords, URLs with credentials), held in
+/// a `secrecy` box: zeroed when dropped, and only [`Secret::expose`] reveals
+/// it, so a stray `{:?}` or `{}` cannot leak it.
+#[derive(Clone, Default)]
+pub struct Secret(SecretString);
 
 impl Secret {
     /// Wraps a value.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(SecretString::from(value.into()))
     }
 
     /// The secret itself, for the one place that needs it.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,7 +44,7 @@ impl fmt::Display for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
-        String::deserialize(deserializer).map(Secret)
+        SecretString::deserialize(deserializer).map(Secret)
     }
 }
 

@@ -36,8 +36,7 @@ fn a_full_file_loads_with_interpolated_secrets_and_kept_key_case() {
         settings.retry.tiers,
         vec![Duration::from_secs(1), Duration::from_secs(120)]
     );
-    let (channel, prod) = settings.environment("production", None).unwrap();
-    assert_eq!(channel, "ses");
+    let prod = &settings.channels["ses"].environments["production"];
     assert_eq!(prod.vars["AppName"], "Example");
     assert_eq!(prod.max_send_rate, Some(SendRate::Auto));
     let Some(Auth::AccessKey {
@@ -72,16 +71,6 @@ fn unknown_fields_and_semantic_problems_are_errors() {
             .contains("channels.ses.environments.prod.region"),
         "{err}"
     );
-}
-
-#[test]
-fn a_channel_may_be_omitted_only_when_the_environment_has_one() {
-    let two = "[channels.a.environments.dev]\nsandbox = true\nfrom_address = \"a@b.c\"\n\
-               [channels.b.environments.dev]\nsandbox = true\nfrom_address = \"a@b.c\"\n";
-    let settings = Settings::from_toml("two", two, &env).unwrap();
-    assert!(settings.environment("dev", None).is_none());
-    assert_eq!(settings.environment("dev", Some("b")).unwrap().0, "b");
-    assert!(settings.environment("prod", Some("b")).is_none());
 }
 
 #[test]
