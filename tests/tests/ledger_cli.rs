@@ -67,6 +67,17 @@ impl Setup {
             .output()
             .unwrap()
     }
+
+    /// `herald suppression ACTION ARGS --environment prod`.
+    fn suppression(&self, action: &str, args: &[&str]) -> Output {
+        let command = [
+            &["suppression", action][..],
+            args,
+            &["--environment", "prod"],
+        ]
+        .concat();
+        self.herald(&command)
+    }
 }
 
 fn stdout(output: &Output) -> String {
@@ -92,15 +103,7 @@ fn assert_usage_error(output: &Output, needle: &str) {
 
 async fn suppression_round_trip(setup: &Setup) {
     let worker = setup.worker_ledger().await;
-    let env = ["--environment", "prod"];
-    let add = [
-        "suppression",
-        "add",
-        "Ada@Example.com",
-        "--reason",
-        "bounce",
-    ];
-    stdout(&setup.herald(&[&add[..], &env[..]].concat()));
+    stdout(&setup.suppression("add", &["Ada@Example.com", "--reason", "bounce"]));
     assert!(
         worker
             .is_suppressed("prod", "ada@example.com")
@@ -113,29 +116,16 @@ async fn suppression_round_trip(setup: &Setup) {
         .await
         .unwrap();
 
-    let check = stdout(&setup.herald(&[
-        "suppression",
-        "check",
-        "ada@example.com",
-        "--environment",
-        "prod",
-    ]));
+    let check = stdout(&setup.suppression("check", &["ada@example.com"]));
     assert!(
         check.contains("ada@example.com is suppressed in prod"),
         "{check}"
     );
-    let json = stdout(&setup.herald(&[
-        "suppression",
-        "check",
-        "carol@example.com",
-        "--environment",
-        "prod",
-        "--json",
-    ]));
+    let json = stdout(&setup.suppression("check", &["carol@example.com", "--json"]));
     let answer: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(answer["suppressed"], false);
 
-    let listed = stdout(&setup.herald(&["suppression", "list", "--environment", "prod", "--json"]));
+    let listed = stdout(&setup.suppression("list", &["--json"]));
     let entries: Vec<serde_json::Value> = listed
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -146,26 +136,14 @@ async fn suppression_round_trip(setup: &Setup) {
         (&"ada@example.com".into(), &"bounce".into())
     );
     assert_eq!(entries[1]["reason"], "complaint");
-    let table = stdout(&setup.herald(&["suppression", "list", "--environment", "prod"]));
+    let table = stdout(&setup.suppression("list", &[]));
     assert!(
         table.contains("2 address(es) suppressed in prod"),
         "{table}"
     );
 
-    stdout(&setup.herald(&[
-        "suppression",
-        "remove",
-        "ada@example.com",
-        "--environment",
-        "prod",
-    ]));
-    let again = setup.herald(&[
-        "suppression",
-        "remove",
-        "ada@example.com",
-        "--environment",
-        "prod",
-    ]);
+    stdout(&setup.suppression("remove", &["ada@example.com"]));
+    let again = setup.suppression("remove", &["ada@example.com"]);
     assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
     assert!(!worker
         .is_suppressed("prod", "ada@example.com")

@@ -71,6 +71,43 @@ fn is_openmetrics_counter_artefact(line: &str, text: &str) -> bool {
         && text.contains(&format!("# HELP {family} "))
 }
 
+/// Every series the mixed run must have moved, and by how much.
+fn expected_series() -> Vec<(String, f64)> {
+    let messages = |environment: &str, status: &str| {
+        format!(
+            r#"herald_messages_total{{environment="{environment}",channel="ses",status="{status}"}}"#
+        )
+    };
+    let requests = |outcome: &str| {
+        format!(
+            r#"herald_ses_requests_total{{environment="prod",channel="ses",outcome="{outcome}"}}"#
+        )
+    };
+    vec![
+        ("herald_jobs_received_total".to_owned(), 7.0),
+        (messages("prod", "sent"), 3.0),
+        (messages("dev", "not_sent"), 1.0),
+        (messages("prod", "delivery_attempted"), 1.0),
+        (messages("prod", "undelivered"), 1.0),
+        (
+            r#"herald_messages_total{environment="unknown",channel="unknown",status="undelivered"}"#
+                .into(),
+            1.0,
+        ),
+        (requests("ok"), 3.0),
+        (requests("transient_error"), 2.0),
+        (requests("permanent_error"), 1.0),
+        ("herald_ses_request_duration_seconds_count".into(), 6.0),
+        ("herald_job_duration_seconds_count".into(), 7.0),
+        ("herald_render_duration_seconds_count".into(), 6.0),
+        (r#"herald_retries_total{tier="300ms"}"#.into(), 1.0),
+        (r#"herald_dead_lettered_total{reason="fatal_error"}"#.into(), 2.0),
+        ("herald_in_flight".into(), 0.0),
+        ("herald_amqp_connected".into(), 1.0),
+        ("herald_amqp_reconnects_total".into(), 0.0),
+    ]
+}
+
 #[tokio::test]
 async fn a_run_moves_every_counter_and_histogram_by_the_right_amount() {
     let ses = FakeSes::start().await;
@@ -122,39 +159,7 @@ async fn a_run_moves_every_counter_and_histogram_by_the_right_amount() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_promtool_accepts(&text);
-    let messages = |environment: &str, status: &str| {
-        format!(
-            r#"herald_messages_total{{environment="{environment}",channel="ses",status="{status}"}}"#
-        )
-    };
-    let requests = |outcome: &str| {
-        format!(
-            r#"herald_ses_requests_total{{environment="prod",channel="ses",outcome="{outcome}"}}"#
-        )
-    };
-    let expect = [
-        ("herald_jobs_received_total".to_owned(), 7.0),
-        (messages("prod", "sent"), 3.0),
-        (messages("dev", "not_sent"), 1.0),
-        (messages("prod", "delivery_attempted"), 1.0),
-        (messages("prod", "undelivered"), 1.0),
-        (
-            r#"herald_messages_total{environment="unknown",channel="unknown",status="undelivered"}"#
-                .into(),
-            1.0,
-        ),
-        (requests("ok"), 3.0),
-        (requests("transient_error"), 2.0),
-        (requests("permanent_error"), 1.0),
-        ("herald_ses_request_duration_seconds_count".into(), 6.0),
-        ("herald_job_duration_seconds_count".into(), 7.0),
-        ("herald_render_duration_seconds_count".into(), 6.0),
-        (r#"herald_retries_total{tier="300ms"}"#.into(), 1.0),
-        (r#"herald_dead_lettered_total{reason="fatal_error"}"#.into(), 2.0),
-        ("herald_in_flight".into(), 0.0),
-        ("herald_amqp_connected".into(), 1.0),
-        ("herald_amqp_reconnects_total".into(), 0.0),
-    ];
+    let expect = expected_series();
     for (series, value) in expect {
         assert_eq!(sample(&text, &series), Some(value), "{series} in:\n{text}");
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use herald_shared::{Event, EventType};
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
-use herald_tests::worker::{ses_config, spawn_worker};
+use herald_tests::worker::{ses_config, spawn_worker, TestWorker};
 use herald_tests::{job_json, unique};
 use lapin::options::QueueDeleteOptions;
 
@@ -42,39 +42,11 @@ async fn a_worker_survives_its_connection_being_closed_and_loses_no_job() {
         ses.wait_for_requests(5, Duration::from_secs(20)).await,
         "worker started sending"
     );
-    let port = herald_tests::free_port();
-    let router = herald_worker::http::router(worker.deps.metrics.clone(), worker.health.clone());
-    herald_worker::http::serve(&format!("127.0.0.1:{port}"), router)
-        .await
-        .unwrap();
-    let readyz = format!("http://127.0.0.1:{port}/readyz");
-    assert_eq!(reqwest::get(&readyz).await.unwrap().status().as_u16(), 200);
-    let poll = readyz.clone();
-    let saw_unready = tokio::spawn(async move {
-        for _ in 0..1000 {
-            if reqwest::get(&poll).await.unwrap().status().as_u16() == 503 {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        false
-    });
+    let saw_unready = watch_readiness(&worker).await;
     close_all_connections();
 
     let broker = TestBroker::new(&ns, &TIERS).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut finished = HashSet::new();
-    let mut events: Vec<Event> = Vec::new();
-    while finished.len() < JOBS && tokio::time::Instant::now() < deadline {
-        for letter in broker.take_all(&capture).await {
-            let event: Event = serde_json::from_slice(&letter.body).unwrap();
-            if event.kind.is_terminal() {
-                finished.insert(event.message_id.clone());
-            }
-            events.push(event);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (finished, events) = terminal_events(&broker, &capture, JOBS).await;
     let missing: Vec<_> = ids.difference(&finished).collect();
     assert!(
         missing.is_empty(),
@@ -108,4 +80,48 @@ async fn a_worker_survives_its_connection_being_closed_and_loses_no_job() {
         .queue_delete(capture.as_str().into(), QueueDeleteOptions::default())
         .await;
     broker.cleanup().await;
+}
+
+/// Serves the worker's `/readyz`, checks it answers 200, then polls it: the
+/// task ends true once it has answered 503.
+async fn watch_readiness(worker: &TestWorker) -> tokio::task::JoinHandle<bool> {
+    let port = herald_tests::free_port();
+    let router = herald_worker::http::router(worker.deps.metrics.clone(), worker.health.clone());
+    herald_worker::http::serve(&format!("127.0.0.1:{port}"), router)
+        .await
+        .unwrap();
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    assert_eq!(reqwest::get(&readyz).await.unwrap().status().as_u16(), 200);
+    tokio::spawn(async move {
+        for _ in 0..1000 {
+            if reqwest::get(&readyz).await.unwrap().status().as_u16() == 503 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    })
+}
+
+/// The captured events until `jobs` ids have a terminal one (or a minute
+/// passed): those ids, and every event seen.
+async fn terminal_events(
+    broker: &TestBroker,
+    capture: &str,
+    jobs: usize,
+) -> (HashSet<String>, Vec<Event>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut finished = HashSet::new();
+    let mut events: Vec<Event> = Vec::new();
+    while finished.len() < jobs && tokio::time::Instant::now() < deadline {
+        for letter in broker.take_all(capture).await {
+            let event: Event = serde_json::from_slice(&letter.body).unwrap();
+            if event.kind.is_terminal() {
+                finished.insert(event.message_id.clone());
+            }
+            events.push(event);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (finished, events)
 }

@@ -23,20 +23,7 @@ async fn run_and_capture(
     let ns = unique("secrets");
     let broker = TestBroker::new(&ns, &[Duration::from_secs(5)]).await;
     let port = free_port();
-    let auth = if chain {
-        "auth = { scheme = \"default_chain\" }".to_owned()
-    } else {
-        r#"auth = { scheme = "access_key", access_key_id = "${PROBE_KEY_ID}", secret_access_key = "${PROBE_SECRET}" }"#.to_owned()
-    };
-    let config = format!(
-        "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\n[templates]\ndir = \"{}\"\n\
-         [channels.ses.environments.prod]\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\n{auth}\n\
-         from_address = \"notify@example.com\"\nvars = {{ domain = \"example.com\", app_name = \"Example\" }}\n{}",
-        broker.amqp_toml(8),
-        example_templates_dir().display(),
-        ses.url,
-        ledger_toml(),
-    );
+    let config = probe_config(&broker, port, &ses.url, chain);
     let file = std::env::temp_dir().join(format!("{ns}.toml"));
     std::fs::write(&file, config).unwrap();
     let mut events = broker.events().await;
@@ -58,29 +45,11 @@ async fn run_and_capture(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let rejected = unique("rejected");
-    broker
-        .publish_json(&job_json(&rejected, "prod", "ada@example.com"))
-        .await;
-    let mut bad_template = job_json(&unique("bad"), "prod", "ada@example.com");
-    bad_template["template"] = serde_json::json!({ "subject": "{{ nope }}", "text": "x" });
-    broker.publish_json(&bad_template).await;
-    broker
-        .publish_json(&job_json(&unique("ok"), "prod", "ada@example.com"))
-        .await;
+    publish_three_jobs(&broker).await;
     let terminal = events.terminal(3, Duration::from_secs(30)).await;
     assert_eq!(terminal.len(), 3, "{:?}", events.seen);
     assert!(terminal.iter().any(|e| e.kind == EventType::Sent));
-    // Counters move just after a job's event is confirmed: wait for all three.
-    let mut metrics = String::new();
-    for _ in 0..100 {
-        let url = format!("http://127.0.0.1:{port}/metrics");
-        metrics = reqwest::get(url).await.unwrap().text().await.unwrap();
-        if herald_tests::sample(&metrics, "herald_job_duration_seconds_count") == Some(3.0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let metrics = metrics_after_three_jobs(port).await;
     assert!(metrics.contains("herald_messages_total"));
 
     assert!(send_signal(child.id(), "TERM"));
@@ -113,6 +82,52 @@ async fn run_and_capture(
         events.seen,
         authorizations,
     )
+}
+
+/// A worker on the fake SES at `ses_url`, with the probe keys given in the
+/// file (as `${…}`) or through the default chain.
+fn probe_config(broker: &TestBroker, port: u16, ses_url: &str, chain: bool) -> String {
+    let auth = if chain {
+        "auth = { scheme = \"default_chain\" }".to_owned()
+    } else {
+        r#"auth = { scheme = "access_key", access_key_id = "${PROBE_KEY_ID}", secret_access_key = "${PROBE_SECRET}" }"#.to_owned()
+    };
+    format!(
+        "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\n[templates]\ndir = \"{}\"\n\
+         [channels.ses.environments.prod]\nregion = \"us-east-1\"\nendpoint_url = \"{ses_url}\"\n{auth}\n\
+         from_address = \"notify@example.com\"\nvars = {{ domain = \"example.com\", app_name = \"Example\" }}\n{}",
+        broker.amqp_toml(8),
+        example_templates_dir().display(),
+        ledger_toml(),
+    )
+}
+
+/// One job SES refuses, one with a broken template, one that is sent.
+async fn publish_three_jobs(broker: &TestBroker) {
+    broker
+        .publish_json(&job_json(&unique("rejected"), "prod", "ada@example.com"))
+        .await;
+    let mut bad_template = job_json(&unique("bad"), "prod", "ada@example.com");
+    bad_template["template"] = serde_json::json!({ "subject": "{{ nope }}", "text": "x" });
+    broker.publish_json(&bad_template).await;
+    broker
+        .publish_json(&job_json(&unique("ok"), "prod", "ada@example.com"))
+        .await;
+}
+
+/// The worker's metrics once they count three jobs: counters move just
+/// after a job's event is confirmed.
+async fn metrics_after_three_jobs(port: u16) -> String {
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        metrics = reqwest::get(url).await.unwrap().text().await.unwrap();
+        if herald_tests::sample(&metrics, "herald_job_duration_seconds_count") == Some(3.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    metrics
 }
 
 fn assert_clean(text: &str, what: &str) {

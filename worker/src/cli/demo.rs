@@ -89,30 +89,7 @@ async fn demo(
     let amqp = &deps.settings.amqp;
     let channel = connection.create_channel().await?;
     topology::declare(&channel, amqp, &deps.settings.retry.tiers).await?;
-    let events = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions::exclusive().auto_delete(),
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .queue_bind(
-            events.name().clone(),
-            amqp.events_exchange.as_str().into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    let mut consumer = channel
-        .basic_consume(
-            events.name().clone(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    let events = tap_events(&channel, &amqp.events_exchange).await?;
     println!(
         "declared {} → {} → {}",
         amqp.jobs_exchange, amqp.jobs_queue, amqp.events_exchange
@@ -137,13 +114,56 @@ async fn demo(
             let _ = stopped.await;
         },
     ));
+    let result = print_fates(events, waiting).await;
+    let _ = stop.send(());
+    worker.await.map_err(anyhow::Error::from)??;
+    let _ = channel.close(200, "demo done".into()).await;
+    result
+}
+
+/// A consumer of every status event, on a queue of its own that goes away
+/// with the channel.
+async fn tap_events(
+    channel: &lapin::Channel,
+    exchange: &str,
+) -> Result<lapin::Consumer, lapin::Error> {
+    let events = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions::exclusive().auto_delete(),
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_bind(
+            events.name().clone(),
+            exchange.into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .basic_consume(
+            events.name().clone(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+}
+
+/// Prints each job's terminal event as it comes, until every job in
+/// `waiting` has one.
+async fn print_fates(
+    mut events: lapin::Consumer,
+    mut waiting: HashSet<String>,
+) -> Result<(), CliError> {
     let total = waiting.len();
-    let mut result = Ok(());
     while !waiting.is_empty() {
-        let next = tokio::time::timeout(Duration::from_secs(30), consumer.next()).await;
+        let next = tokio::time::timeout(Duration::from_secs(30), events.next()).await;
         let Ok(Some(Ok(delivery))) = next else {
-            result = Err(anyhow::anyhow!("no event within 30 s; is a worker stuck?").into());
-            break;
+            return Err(anyhow::anyhow!("no event within 30 s; is a worker stuck?").into());
         };
         delivery.ack(BasicAckOptions::default()).await?;
         let Ok(event) = serde_json::from_slice::<Event>(&delivery.data) else {
@@ -159,10 +179,7 @@ async fn demo(
             );
         }
     }
-    let _ = stop.send(());
-    worker.await.map_err(anyhow::Error::from)??;
-    let _ = channel.close(200, "demo done".into()).await;
-    result
+    Ok(())
 }
 
 /// Deletes every queue and exchange the demo declared.

@@ -192,34 +192,8 @@ impl TemplateStore {
                 _ => {}
             }
         }
-        let mut workflows = HashMap::new();
-        for (workflow, mut files) in by_workflow {
-            if broken.contains(&workflow) {
-                continue;
-            }
-            let Some(subject) = files.remove("subject.liquid") else {
-                problems.push(format!("{origin}/{workflow}: subject.liquid is missing"));
-                continue;
-            };
-            let (html, text) = (files.remove("html.liquid"), files.remove("text.liquid"));
-            if html.is_none() && text.is_none() {
-                problems.push(format!(
-                    "{origin}/{workflow}: needs html.liquid or text.liquid"
-                ));
-                continue;
-            }
-            let layout = files
-                .remove("layout.html.liquid")
-                .map(Arc::new)
-                .or_else(|| root_layout.clone());
-            let set = TemplateSet {
-                subject,
-                html,
-                text,
-                layout,
-            };
-            workflows.insert(workflow, Arc::new(set));
-        }
+        by_workflow.retain(|workflow, _| !broken.contains(workflow));
+        let workflows = template_sets(origin, by_workflow, root_layout, &mut problems);
         if problems.is_empty() {
             store.workflows = workflows;
             Ok(store)
@@ -293,6 +267,43 @@ fn collect_files(
             }
         }
     }
+}
+
+/// Each workflow's parsed files as a template set: a subject, html or text
+/// or both, and its own layout or the shared one. A workflow that lacks what
+/// it needs is a problem, named with `origin`.
+fn template_sets(
+    origin: &str,
+    by_workflow: HashMap<String, HashMap<String, Template>>,
+    root_layout: Option<Arc<Template>>,
+    problems: &mut Vec<String>,
+) -> HashMap<String, Arc<TemplateSet>> {
+    let mut workflows = HashMap::new();
+    for (workflow, mut files) in by_workflow {
+        let Some(subject) = files.remove("subject.liquid") else {
+            problems.push(format!("{origin}/{workflow}: subject.liquid is missing"));
+            continue;
+        };
+        let (html, text) = (files.remove("html.liquid"), files.remove("text.liquid"));
+        if html.is_none() && text.is_none() {
+            problems.push(format!(
+                "{origin}/{workflow}: needs html.liquid or text.liquid"
+            ));
+            continue;
+        }
+        let layout = files
+            .remove("layout.html.liquid")
+            .map(Arc::new)
+            .or_else(|| root_layout.clone());
+        let set = TemplateSet {
+            subject,
+            html,
+            text,
+            layout,
+        };
+        workflows.insert(workflow, Arc::new(set));
+    }
+    workflows
 }
 
 #[cfg(test)]
