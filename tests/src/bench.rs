@@ -158,27 +158,7 @@ pub async fn bare_consumer(
             finished.clone(),
         );
         tokio::spawn(async move {
-            let request = json!({
-                "FromEmailAddress": "notify@example.com",
-                "Destination": { "ToAddresses": ["ada@example.com"] },
-                "Content": { "Raw": { "Data": base64::engine::general_purpose::STANDARD.encode(&delivery.data) } }
-            });
-            let response = http.post(&url).json(&request).send().await.unwrap();
-            let id: serde_json::Value = response.json().await.unwrap();
-            let event = json!({ "type": "message.sent", "status": "sent", "provider_message_id": id["MessageId"] });
-            publish
-                .basic_publish(
-                    events.as_str().into(),
-                    "message.sent".into(),
-                    BasicPublishOptions::default(),
-                    &serde_json::to_vec(&event).unwrap(),
-                    BasicProperties::default().with_delivery_mode(2),
-                )
-                .await
-                .unwrap()
-                .await
-                .unwrap();
-            delivery.ack(BasicAckOptions::default()).await.unwrap();
+            bare_job(&http, &url, &publish, &events, delivery).await;
             if done.fetch_add(1, Ordering::SeqCst) + 1 == n {
                 finished.notify_one();
             }
@@ -190,6 +170,39 @@ pub async fn bare_consumer(
     let end = Instant::now();
     let _ = connection.close(200, "".into()).await;
     end
+}
+
+/// One job of the ceiling's consumer: POST to SES, publish the event with
+/// a confirm, ack.
+async fn bare_job(
+    http: &reqwest::Client,
+    url: &str,
+    publish: &lapin::Channel,
+    events: &str,
+    delivery: lapin::message::Delivery,
+) {
+    let request = json!({
+        "FromEmailAddress": "notify@example.com",
+        "Destination": { "ToAddresses": ["ada@example.com"] },
+        "Content": { "Raw": { "Data": base64::engine::general_purpose::STANDARD.encode(&delivery.data) } }
+    });
+    let response = http.post(url).json(&request).send().await.unwrap();
+    let id: serde_json::Value = response.json().await.unwrap();
+    let event =
+        json!({ "type": "message.sent", "status": "sent", "provider_message_id": id["MessageId"] });
+    publish
+        .basic_publish(
+            events.into(),
+            "message.sent".into(),
+            BasicPublishOptions::default(),
+            &serde_json::to_vec(&event).unwrap(),
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    delivery.ack(BasicAckOptions::default()).await.unwrap();
 }
 
 /// A `herald run` child process.

@@ -13,97 +13,100 @@ fn example_context(default_locale: &str) -> FilterContext {
     )
 }
 
+/// Job variables (JSON), a template, and what it renders to.
+const LOCALE_CASES: &[(&str, &str, &str)] = &[
+    (
+        r#"{ "recipient": { "locale": "fr" } }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Réinitialisez votre mot de passe",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr-CA" } }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Réinitialisez votre mot de passe",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr_FR" } }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Réinitialisez votre mot de passe",
+    ),
+    (
+        r#"{ "recipient": { "locale": "pt-BR" } }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Reset your password",
+    ),
+    (
+        r#"{ "recipient": {} }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Reset your password",
+    ),
+    (
+        r#"{ "recipient": {}, "locale": "fr" }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Réinitialisez votre mot de passe",
+    ),
+    (
+        r#"{ "recipient": { "locale": "en" }, "locale": "fr" }"#,
+        r#"{{ "password_reset.subject" | t }}"#,
+        "Reset your password",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr" } }"#,
+        r#"{{ "footer" | t }}"#,
+        "You receive this email because you have an account with us.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr", "name": "Ada" } }"#,
+        r#"{{ "welcome.greeting" | t: name: recipient.name }}"#,
+        "Bonjour Ada,",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr", "name": "Ada" } }"#,
+        r#"{% t "welcome.greeting", name: recipient.name %}"#,
+        "Bonjour Ada,",
+    ),
+    (
+        r#"{ "recipient": { "locale": "en" } }"#,
+        r#"{% t "welcome.invited" actor: "Grace", plan: "pro" %}"#,
+        "Grace invited you to the pro plan.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "en" } }"#,
+        r#"{{ "unread" | t: count: 0 }}"#,
+        "You have no unread messages.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "en" } }"#,
+        r#"{{ "unread" | t: count: 1 }}"#,
+        "You have one unread message.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "en" } }"#,
+        r#"{{ "unread" | t: count: 5 }}"#,
+        "You have 5 unread messages.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr" } }"#,
+        r#"{{ "unread" | t: count: 1 }}"#,
+        "Vous avez 1 message non lu.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr" } }"#,
+        r#"{{ "unread" | t: count: 2 }}"#,
+        "Vous avez 2 messages non lus.",
+    ),
+    (
+        r#"{ "recipient": { "locale": "fr" } }"#,
+        r#"{{ "password_reset.subject" | t | upcase }}"#,
+        "RÉINITIALISEZ VOTRE MOT DE PASSE",
+    ),
+];
+
 #[test]
 fn translations_follow_the_recipient_locale_with_fallbacks() {
     let ctx = example_context("en");
-    let cases: &[(serde_json::Value, &str, &str)] = &[
-        (
-            json!({ "recipient": { "locale": "fr" } }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Réinitialisez votre mot de passe",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr-CA" } }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Réinitialisez votre mot de passe",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr_FR" } }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Réinitialisez votre mot de passe",
-        ),
-        (
-            json!({ "recipient": { "locale": "pt-BR" } }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Reset your password",
-        ),
-        (
-            json!({ "recipient": {} }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Reset your password",
-        ),
-        (
-            json!({ "recipient": {}, "locale": "fr" }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Réinitialisez votre mot de passe",
-        ),
-        (
-            json!({ "recipient": { "locale": "en" }, "locale": "fr" }),
-            r#"{{ "password_reset.subject" | t }}"#,
-            "Reset your password",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr" } }),
-            r#"{{ "footer" | t }}"#,
-            "You receive this email because you have an account with us.",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr", "name": "Ada" } }),
-            r#"{{ "welcome.greeting" | t: name: recipient.name }}"#,
-            "Bonjour Ada,",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr", "name": "Ada" } }),
-            r#"{% t "welcome.greeting", name: recipient.name %}"#,
-            "Bonjour Ada,",
-        ),
-        (
-            json!({ "recipient": { "locale": "en" } }),
-            r#"{% t "welcome.invited" actor: "Grace", plan: "pro" %}"#,
-            "Grace invited you to the pro plan.",
-        ),
-        (
-            json!({ "recipient": { "locale": "en" } }),
-            r#"{{ "unread" | t: count: 0 }}"#,
-            "You have no unread messages.",
-        ),
-        (
-            json!({ "recipient": { "locale": "en" } }),
-            r#"{{ "unread" | t: count: 1 }}"#,
-            "You have one unread message.",
-        ),
-        (
-            json!({ "recipient": { "locale": "en" } }),
-            r#"{{ "unread" | t: count: 5 }}"#,
-            "You have 5 unread messages.",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr" } }),
-            r#"{{ "unread" | t: count: 1 }}"#,
-            "Vous avez 1 message non lu.",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr" } }),
-            r#"{{ "unread" | t: count: 2 }}"#,
-            "Vous avez 2 messages non lus.",
-        ),
-        (
-            json!({ "recipient": { "locale": "fr" } }),
-            r#"{{ "password_reset.subject" | t | upcase }}"#,
-            "RÉINITIALISEZ VOTRE MOT DE PASSE",
-        ),
-    ];
-    for (globals, source, expected) in cases {
+    for (globals, source, expected) in LOCALE_CASES {
+        let globals: serde_json::Value = serde_json::from_str(globals).unwrap();
         let out =
             render_in(&ctx, source, globals.clone()).unwrap_or_else(|e| panic!("{source}: {e}"));
         assert_eq!(&out, expected, "{source} with {globals}");
