@@ -2,6 +2,7 @@
 //! property filters `reject`, `find`, `find_index` and `has`, and
 //! `replace_last` / `remove_last`.
 
+use crate::render::filters::declare_filter;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use liquid::ParserBuilder;
@@ -49,21 +50,11 @@ struct PropertyArgs {
     property: Option<Expression>,
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "sum",
-    description = "The sum of an array's numbers, or of a property of its objects.",
-    parameters(PropertyArgs),
-    parsed(SumFilter)
-)]
-struct Sum;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "sum"]
-struct SumFilter {
-    #[parameters]
-    args: PropertyArgs,
-}
+declare_filter!(
+    Sum => SumFilter { args: PropertyArgs },
+    "sum",
+    "The sum of an array's numbers, or of a property of its objects."
+);
 
 impl Filter for SumFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -261,21 +252,11 @@ struct LastArgs {
     replace: Option<Expression>,
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "replace_last",
-    description = "Replaces the last occurrence of a string.",
-    parameters(LastArgs),
-    parsed(ReplaceLastFilter)
-)]
-struct ReplaceLast;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "replace_last"]
-struct ReplaceLastFilter {
-    #[parameters]
-    args: LastArgs,
-}
+declare_filter!(
+    ReplaceLast => ReplaceLastFilter { args: LastArgs },
+    "replace_last",
+    "Replaces the last occurrence of a string."
+);
 
 impl Filter for ReplaceLastFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -289,21 +270,11 @@ impl Filter for ReplaceLastFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "remove_last",
-    description = "Removes the last occurrence of a string.",
-    parameters(LastArgs),
-    parsed(RemoveLastFilter)
-)]
-struct RemoveLast;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "remove_last"]
-struct RemoveLastFilter {
-    #[parameters]
-    args: LastArgs,
-}
+declare_filter!(
+    RemoveLast => RemoveLastFilter { args: LastArgs },
+    "remove_last",
+    "Removes the last occurrence of a string."
+);
 
 impl Filter for RemoveLastFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {

@@ -9,20 +9,15 @@ use liquid_core::{
 };
 use sha2::Digest;
 
+use super::declare_filter;
 use super::filter_error;
 
-/// `{{ "ada@example.com" | md5 }}`: the MD5 digest in hex.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "md5",
-    description = "The MD5 digest of the input, in lowercase hex.",
-    parsed(Md5Filter)
-)]
-pub struct Md5;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "md5"]
-struct Md5Filter;
+declare_filter!(
+    /// `{{ "ada@example.com" | md5 }}`: the MD5 digest in hex.
+    pub Md5 => Md5Filter,
+    "md5",
+    "The MD5 digest of the input, in lowercase hex."
+);
 
 impl Filter for Md5Filter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -31,18 +26,12 @@ impl Filter for Md5Filter {
     }
 }
 
-/// `{{ "abc" | sha256 }}`: the SHA-256 digest in hex.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "sha256",
-    description = "The SHA-256 digest of the input, in lowercase hex.",
-    parsed(Sha256Filter)
-)]
-pub struct Sha256;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "sha256"]
-struct Sha256Filter;
+declare_filter!(
+    /// `{{ "abc" | sha256 }}`: the SHA-256 digest in hex.
+    pub Sha256 => Sha256Filter,
+    "sha256",
+    "The SHA-256 digest of the input, in lowercase hex."
+);
 
 impl Filter for Sha256Filter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -57,23 +46,13 @@ struct HmacArgs {
     key: Expression,
 }
 
-/// `{{ recipient.id | hmac_sha256: vars.widget_secret }}`: the HMAC-SHA256
-/// of the input under the key, in hex.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "hmac_sha256",
-    description = "The HMAC-SHA256 of the input under the given key, in lowercase hex.",
-    parameters(HmacArgs),
-    parsed(HmacSha256Filter)
-)]
-pub struct HmacSha256;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "hmac_sha256"]
-struct HmacSha256Filter {
-    #[parameters]
-    args: HmacArgs,
-}
+declare_filter!(
+    /// `{{ recipient.id | hmac_sha256: vars.widget_secret }}`: the HMAC-SHA256
+    /// of the input under the key, in hex.
+    pub HmacSha256 => HmacSha256Filter { args: HmacArgs },
+    "hmac_sha256",
+    "The HMAC-SHA256 of the input under the given key, in lowercase hex."
+);
 
 impl Filter for HmacSha256Filter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {

@@ -8,20 +8,15 @@ use liquid_core::{
     ParseFilter, Result, Runtime, Value, ValueView,
 };
 
+use super::declare_filter;
 use super::filter_error;
 
-/// `{{ recipient | json }}`: the value as JSON text.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "json",
-    description = "The input as a JSON string.",
-    parsed(JsonFilter)
-)]
-pub struct Json;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "json"]
-struct JsonFilter;
+declare_filter!(
+    /// `{{ recipient | json }}`: the value as JSON text.
+    pub Json => JsonFilter,
+    "json",
+    "The input as a JSON string."
+);
 
 impl Filter for JsonFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -30,19 +25,13 @@ impl Filter for JsonFilter {
     }
 }
 
-/// `{% assign prefs = data.prefs_json | from_json %}`: JSON text parsed into
-/// a value that templates can index.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "from_json",
-    description = "Parses a JSON string into a value.",
-    parsed(FromJsonFilter)
-)]
-pub struct FromJson;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "from_json"]
-struct FromJsonFilter;
+declare_filter!(
+    /// `{% assign prefs = data.prefs_json | from_json %}`: JSON text parsed into
+    /// a value that templates can index.
+    pub FromJson => FromJsonFilter,
+    "from_json",
+    "Parses a JSON string into a value."
+);
 
 impl Filter for FromJsonFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -57,23 +46,13 @@ struct IntersectArgs {
     other: Expression,
 }
 
-/// `{{ recipient.roles | intersect: data.allowed_roles }}`: the elements of
-/// the input also in the argument, in the input's order, each once.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "intersect",
-    description = "The elements of the input array that are also in the argument array.",
-    parameters(IntersectArgs),
-    parsed(IntersectFilter)
-)]
-pub struct Intersect;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "intersect"]
-struct IntersectFilter {
-    #[parameters]
-    args: IntersectArgs,
-}
+declare_filter!(
+    /// `{{ recipient.roles | intersect: data.allowed_roles }}`: the elements of
+    /// the input also in the argument, in the input's order, each once.
+    pub Intersect => IntersectFilter { args: IntersectArgs },
+    "intersect",
+    "The elements of the input array that are also in the argument array."
+);
 
 impl Filter for IntersectFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -119,25 +98,15 @@ struct CompareVersionsArgs {
     second: Option<Expression>,
 }
 
-/// `{{ recipient.app_version | compare_versions: "2.1.0" }}` gives -1, 0
-/// or 1; `{{ recipient.app_version | compare_versions: ">=", "2.1.0" }}`
-/// gives true or false. Versions are semantic versions; a leading `v` and
-/// missing minor or patch numbers (`v2`, `2.1`) are accepted.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "compare_versions",
-    description = "Compares two semantic versions: -1, 0, 1, or true/false with an operator.",
-    parameters(CompareVersionsArgs),
-    parsed(CompareVersionsFilter)
-)]
-pub struct CompareVersions;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "compare_versions"]
-struct CompareVersionsFilter {
-    #[parameters]
-    args: CompareVersionsArgs,
-}
+declare_filter!(
+    /// `{{ recipient.app_version | compare_versions: "2.1.0" }}` gives -1, 0
+    /// or 1; `{{ recipient.app_version | compare_versions: ">=", "2.1.0" }}`
+    /// gives true or false. Versions are semantic versions; a leading `v` and
+    /// missing minor or patch numbers (`v2`, `2.1`) are accepted.
+    pub CompareVersions => CompareVersionsFilter { args: CompareVersionsArgs },
+    "compare_versions",
+    "Compares two semantic versions: -1, 0, 1, or true/false with an operator."
+);
 
 impl Filter for CompareVersionsFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {

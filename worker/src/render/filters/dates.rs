@@ -29,6 +29,7 @@ use liquid_core::{
     ParseFilter, Result, Runtime, Value, ValueView,
 };
 
+use super::declare_filter;
 use super::filter_error;
 
 /// The input's date and time, `None` for nil or an empty string, an error
@@ -144,22 +145,12 @@ struct DateArgs {
     time_zone: Option<Expression>,
 }
 
-/// `{{ timestamp | date: "%-I:%M %p %Z", "America/New_York" }}`.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "date",
-    description = "Formats a date with a strftime format, optionally in an IANA time zone.",
-    parameters(DateArgs),
-    parsed(DateFilter)
-)]
-pub struct Date;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "date"]
-struct DateFilter {
-    #[parameters]
-    args: DateArgs,
-}
+declare_filter!(
+    /// `{{ timestamp | date: "%-I:%M %p %Z", "America/New_York" }}`.
+    pub Date => DateFilter { args: DateArgs },
+    "date",
+    "Formats a date with a strftime format, optionally in an IANA time zone."
+);
 
 impl Filter for DateFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -185,23 +176,13 @@ struct TimezoneArgs {
     time_zone: Expression,
 }
 
-/// `{{ timestamp | timezone: "America/New_York" }}` gives
-/// `2023-12-31T19:30:00-05:00`: the same instant in ISO 8601, in that zone.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "timezone",
-    description = "The input date as ISO 8601 in the given IANA time zone.",
-    parameters(TimezoneArgs),
-    parsed(TimezoneFilter)
-)]
-pub struct Timezone;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "timezone"]
-struct TimezoneFilter {
-    #[parameters]
-    args: TimezoneArgs,
-}
+declare_filter!(
+    /// `{{ timestamp | timezone: "America/New_York" }}` gives
+    /// `2023-12-31T19:30:00-05:00`: the same instant in ISO 8601, in that zone.
+    pub Timezone => TimezoneFilter { args: TimezoneArgs },
+    "timezone",
+    "The input date as ISO 8601 in the given IANA time zone."
+);
 
 impl Filter for TimezoneFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {

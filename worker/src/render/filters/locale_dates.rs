@@ -27,6 +27,7 @@ use liquid_core::{
 };
 
 use super::dates::{parse_input, time_zone};
+use super::declare_filter;
 use super::filter_error;
 use super::locales::{cached, parse_locale, CacheMap};
 
@@ -137,23 +138,13 @@ struct DateInLocaleArgs {
     time_zone: Option<Expression>,
 }
 
-/// `{{ timestamp | format_date_in_locale: "en-GB", "long" }}` gives
-/// `31 December 2023`.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "format_date_in_locale",
-    description = "Formats the date of a timestamp as the locale writes it.",
-    parameters(DateInLocaleArgs),
-    parsed(FormatDateInLocaleFilter)
-)]
-pub struct FormatDateInLocale;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "format_date_in_locale"]
-struct FormatDateInLocaleFilter {
-    #[parameters]
-    args: DateInLocaleArgs,
-}
+declare_filter!(
+    /// `{{ timestamp | format_date_in_locale: "en-GB", "long" }}` gives
+    /// `31 December 2023`.
+    pub FormatDateInLocale => FormatDateInLocaleFilter { args: DateInLocaleArgs },
+    "format_date_in_locale",
+    "Formats the date of a timestamp as the locale writes it."
+);
 
 impl Filter for FormatDateInLocaleFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -188,23 +179,13 @@ struct DatetimeInLocaleArgs {
     time_zone: Option<Expression>,
 }
 
-/// `{{ timestamp | format_datetime_in_locale: "en-US", "medium", "short" }}`
-/// gives `Dec 31, 2023, 7:30 PM`.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "format_datetime_in_locale",
-    description = "Formats the date and time of a timestamp as the locale writes them.",
-    parameters(DatetimeInLocaleArgs),
-    parsed(FormatDatetimeInLocaleFilter)
-)]
-pub struct FormatDatetimeInLocale;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "format_datetime_in_locale"]
-struct FormatDatetimeInLocaleFilter {
-    #[parameters]
-    args: DatetimeInLocaleArgs,
-}
+declare_filter!(
+    /// `{{ timestamp | format_datetime_in_locale: "en-US", "medium", "short" }}`
+    /// gives `Dec 31, 2023, 7:30 PM`.
+    pub FormatDatetimeInLocale => FormatDatetimeInLocaleFilter { args: DatetimeInLocaleArgs },
+    "format_datetime_in_locale",
+    "Formats the date and time of a timestamp as the locale writes them."
+);
 
 impl Filter for FormatDatetimeInLocaleFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {

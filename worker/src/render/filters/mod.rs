@@ -20,6 +20,7 @@
 pub mod crypto;
 pub mod data;
 pub mod dates;
+mod declare;
 pub mod locale_dates;
 mod locales;
 pub mod numbers;
@@ -31,6 +32,8 @@ pub mod translations;
 mod tests;
 #[cfg(test)]
 mod translation_tests;
+
+pub(crate) use declare::declare_filter;
 
 use std::path::Path;
 use std::sync::Arc;

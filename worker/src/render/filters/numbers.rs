@@ -19,6 +19,7 @@ use liquid_core::{
     ParseFilter, Result, Runtime, Value, ValueView,
 };
 
+use super::declare_filter;
 use super::filter_error;
 use super::locales::{cached, parse_locale, CacheMap};
 
@@ -67,23 +68,13 @@ struct FormatNumberArgs {
     locale: Option<Expression>,
 }
 
-/// `{{ 10000 | format_number: "en" }}` gives `10,000`; at most three
-/// decimals are shown, as CLDR's default pattern does.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "format_number",
-    description = "Formats a number with the locale's separators.",
-    parameters(FormatNumberArgs),
-    parsed(FormatNumberFilter)
-)]
-pub struct FormatNumber;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "format_number"]
-struct FormatNumberFilter {
-    #[parameters]
-    args: FormatNumberArgs,
-}
+declare_filter!(
+    /// `{{ 10000 | format_number: "en" }}` gives `10,000`; at most three
+    /// decimals are shown, as CLDR's default pattern does.
+    pub FormatNumber => FormatNumberFilter { args: FormatNumberArgs },
+    "format_number",
+    "Formats a number with the locale's separators."
+);
 
 impl Filter for FormatNumberFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -108,23 +99,13 @@ struct CurrencyArgs {
     locale: Option<Expression>,
 }
 
-/// `{{ 10 | currency: "GBP", "en" }}` gives `£10.00`: the amount with the
-/// currency's decimals (none for JPY).
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "currency",
-    description = "Formats an amount in a currency (default USD) and locale (default en).",
-    parameters(CurrencyArgs),
-    parsed(CurrencyFilter)
-)]
-pub struct Currency;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "currency"]
-struct CurrencyFilter {
-    #[parameters]
-    args: CurrencyArgs,
-}
+declare_filter!(
+    /// `{{ 10 | currency: "GBP", "en" }}` gives `£10.00`: the amount with the
+    /// currency's decimals (none for JPY).
+    pub Currency => CurrencyFilter { args: CurrencyArgs },
+    "currency",
+    "Formats an amount in a currency (default USD) and locale (default en)."
+);
 
 impl Filter for CurrencyFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -136,23 +117,13 @@ impl Filter for CurrencyFilter {
     }
 }
 
-/// `{{ 10.99 | rounded_currency: "GBP", "en" }}` gives `£11`: the amount
-/// rounded to a whole unit (halves away from zero).
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "rounded_currency",
-    description = "Formats an amount rounded to a whole unit in a currency and locale.",
-    parameters(CurrencyArgs),
-    parsed(RoundedCurrencyFilter)
-)]
-pub struct RoundedCurrency;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "rounded_currency"]
-struct RoundedCurrencyFilter {
-    #[parameters]
-    args: CurrencyArgs,
-}
+declare_filter!(
+    /// `{{ 10.99 | rounded_currency: "GBP", "en" }}` gives `£11`: the amount
+    /// rounded to a whole unit (halves away from zero).
+    pub RoundedCurrency => RoundedCurrencyFilter { args: CurrencyArgs },
+    "rounded_currency",
+    "Formats an amount rounded to a whole unit in a currency and locale."
+);
 
 impl Filter for RoundedCurrencyFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {

@@ -6,6 +6,7 @@ use liquid_core::{
 };
 use pulldown_cmark::{html, Options, Parser};
 
+use super::declare_filter;
 use super::filter_error;
 
 #[derive(Debug, FilterParameters)]
@@ -16,23 +17,13 @@ struct PluralizeArgs {
     plural: Expression,
 }
 
-/// `{{ total_actors | pluralize: "user", "users" }}`: the first word when the
-/// count is one, the second otherwise.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "pluralize",
-    description = "The singular word when the input count is 1, else the plural word.",
-    parameters(PluralizeArgs),
-    parsed(PluralizeFilter)
-)]
-pub struct Pluralize;
-
-#[derive(Debug, FromFilterParameters, Display_filter)]
-#[name = "pluralize"]
-struct PluralizeFilter {
-    #[parameters]
-    args: PluralizeArgs,
-}
+declare_filter!(
+    /// `{{ total_actors | pluralize: "user", "users" }}`: the first word when the
+    /// count is one, the second otherwise.
+    pub Pluralize => PluralizeFilter { args: PluralizeArgs },
+    "pluralize",
+    "The singular word when the input count is 1, else the plural word."
+);
 
 impl Filter for PluralizeFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -52,18 +43,12 @@ impl Filter for PluralizeFilter {
     }
 }
 
-/// `{{ "my project" | titlecase }}`: every word starting with a capital.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "titlecase",
-    description = "Capitalises the first letter of every word and lowercases the rest.",
-    parsed(TitlecaseFilter)
-)]
-pub struct Titlecase;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "titlecase"]
-struct TitlecaseFilter;
+declare_filter!(
+    /// `{{ "my project" | titlecase }}`: every word starting with a capital.
+    pub Titlecase => TitlecaseFilter,
+    "titlecase",
+    "Capitalises the first letter of every word and lowercases the rest."
+);
 
 impl Filter for TitlecaseFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -89,19 +74,13 @@ pub fn titlecase(text: &str) -> String {
     out
 }
 
-/// `{{ data.body | from_markdown }}`: CommonMark (with tables, strikethrough
-/// and task lists) rendered to HTML.
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "from_markdown",
-    description = "Renders Markdown to HTML.",
-    parsed(FromMarkdownFilter)
-)]
-pub struct FromMarkdown;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "from_markdown"]
-struct FromMarkdownFilter;
+declare_filter!(
+    /// `{{ data.body | from_markdown }}`: CommonMark (with tables, strikethrough
+    /// and task lists) rendered to HTML.
+    pub FromMarkdown => FromMarkdownFilter,
+    "from_markdown",
+    "Renders Markdown to HTML."
+);
 
 impl Filter for FromMarkdownFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
