@@ -11,7 +11,8 @@
 //!    `"redis"`, each store's throughput, CPU per job and p99 latency beside
 //!    `"off"`'s.
 //!
-//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke]`
+//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke | --ledger]`
+//! (`--ledger`: phase 6 alone)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,10 @@ async fn main() {
     );
     let ses = FakeSes::start().await;
     ses.keep_bodies(false);
+    if args.iter().any(|a| a == "--ledger") {
+        measure_ledgers(&herald, &ses, &sizes).await;
+        return;
+    }
 
     let (ceiling, cpu) = measure_ceiling(&ses, sizes.jobs).await;
     println!("1. bare-broker ceiling           {ceiling:>9.0} jobs/s");
@@ -130,6 +135,7 @@ async fn measure_ledgers(herald: &Path, ses: &FakeSes, sizes: &Sizes) {
     let stores = [
         ("off", "[idempotency]\nstore = \"off\"\n".to_owned()),
         ("embedded", ledger_toml()),
+
         (
             "redis",
             format!("[idempotency]\nstore = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nprefix = \"{prefix}:\"\nttl = \"10m\"\n"),
