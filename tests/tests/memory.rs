@@ -158,6 +158,15 @@ async fn a_job_set_aside_on_disk_is_republished_byte_for_byte() {
         dead[0].body == body,
         "the dead letter is the job as published"
     );
+    // The message went into the request whole: its attachment's first line.
+    let job = with_attachment(&retried, 512 * 1024);
+    let content = job["data"]["attachments"][0]["content"].as_str().unwrap();
+    let requests = ses.requests();
+    let sent = requests.iter().rev().find(|r| r.raw.contains("big.bin"));
+    assert!(
+        sent.is_some_and(|r| r.raw.contains(&content[..76])),
+        "the attachment reached SES"
+    );
     drop(worker);
     broker.cleanup().await;
 }

@@ -85,8 +85,13 @@ impl SesClient {
             .set_cc_addresses(non_empty(destination.cc_addresses))
             .set_bcc_addresses(non_empty(destination.bcc_addresses))
             .build();
+        let spliced = request.raw.len() >= raw_body::SPLICE_FROM;
+        let data = match spliced {
+            true => Blob::new(raw_body::PLACEHOLDER),
+            false => Blob::new(request.raw.to_vec()),
+        };
         let raw = RawMessage::builder()
-            .data(Blob::new(raw_body::PLACEHOLDER))
+            .data(data)
             .build()
             .map_err(construction)?;
         let tags = f
@@ -107,7 +112,7 @@ impl SesClient {
             })
             .transpose()
             .map_err(construction)?;
-        let output = self
+        let operation = self
             .client
             .send_email()
             .set_from_email_address(f.from_email_address.clone())
@@ -123,11 +128,14 @@ impl SesClient {
             .set_configuration_set_name(f.configuration_set_name.clone())
             .set_list_management_options(list)
             .set_endpoint_id(f.endpoint_id.clone())
-            .set_tenant_name(f.tenant_name.clone())
-            .customize()
-            .map_request(raw_body::splice(request.raw.clone()))
-            .send()
-            .await;
+            .set_tenant_name(f.tenant_name.clone());
+        let output = match spliced {
+            true => {
+                let splice = raw_body::splice(request.raw.clone());
+                operation.customize().map_request(splice).send().await
+            }
+            false => operation.send().await,
+        };
         match output {
             Ok(output) => Ok(output
                 .message_id()

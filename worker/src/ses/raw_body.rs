@@ -1,4 +1,4 @@
-//! The raw message goes into the `SendEmail` request body once, base64
+//! A large raw message goes into the `SendEmail` request body once, base64
 //! encoded straight into a buffer of the exact size. The SDK is given a short
 //! placeholder instead: left to itself it would need its own copy of the
 //! message for every attempt, and would grow the JSON body through
@@ -9,6 +9,11 @@ use aws_sdk_sesv2::config::http::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use base64::Engine;
 use bytes::Bytes;
+
+/// Messages from this size on are spliced in. Below it the SDK's own copy
+/// costs less than a customised operation, which the SDK sets up anew for
+/// every request.
+pub const SPLICE_FROM: usize = 256 * 1024;
 
 /// What the SDK serialises in place of the message.
 pub const PLACEHOLDER: &[u8] = b"herald raw message placeholder";
