@@ -40,6 +40,25 @@ struct Sizes {
     rate_jobs: usize,
 }
 
+impl Sizes {
+    /// `--smoke` (CI's quick run) or the full sizes; `--jobs N` sets the
+    /// backlog.
+    fn from_args(args: &[String]) -> Sizes {
+        let smoke = args.iter().any(|a| a == "--smoke");
+        let jobs = args
+            .windows(2)
+            .find(|w| w[0] == "--jobs")
+            .map(|w| w[1].parse().expect("--jobs N"))
+            .unwrap_or(if smoke { 300 } else { 20_000 });
+        Sizes {
+            jobs,
+            latency_jobs: if smoke { 100 } else { 3000 },
+            latency_rate: if smoke { 100.0 } else { 500.0 },
+            rate_jobs: if smoke { 150 } else { 1000 },
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -49,18 +68,7 @@ async fn main() {
             return;
         }
     }
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let jobs = args
-        .windows(2)
-        .find(|w| w[0] == "--jobs")
-        .map(|w| w[1].parse().expect("--jobs N"))
-        .unwrap_or(if smoke { 300 } else { 20_000 });
-    let sizes = Sizes {
-        jobs,
-        latency_jobs: if smoke { 100 } else { 3000 },
-        latency_rate: if smoke { 100.0 } else { 500.0 },
-        rate_jobs: if smoke { 150 } else { 1000 },
-    };
+    let sizes = Sizes::from_args(&args);
     let herald = build_herald();
     println!(
         "Herald benchmark: {} jobs of {JOB_BYTES} B, prefetch {PREFETCH}, quorum queues, {}",
