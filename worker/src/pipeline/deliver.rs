@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{dead, event, not_sent, policy, send, Context, Deps, Failure, Outcome, Subject};
 use crate::channels::Route;
 use crate::clock::now_rfc3339;
-use crate::ledger::{Acceptance, Claim, ClaimToken, InDoubtPolicy, LedgerError};
+use crate::ledger::{Acceptance, Claim, ClaimToken, InDoubtPolicy, LedgerError, StoreKind};
 use crate::metrics::RouteLabels;
 use crate::request::SendRequest;
 use crate::ses::{Retry, SendError, SesClient};
@@ -29,7 +29,32 @@ enum Permit {
     Done(Box<Outcome>),
 }
 
-/// Claims, sends and records; the outcome the consumer settles.
+/// The ledger's first answer for a job's id, asked while the job renders;
+/// `None` when it was not asked.
+pub type EarlyClaim = Option<Result<Claim, LedgerError>>;
+
+/// Claims `id` before the job is rendered, when there is a ledger and the
+/// delivery can still be settled.
+pub async fn claim_early(deps: &Deps, id: &str, ctx: Context<'_>) -> EarlyClaim {
+    if deps.ledger.kind() == StoreKind::Off || !(ctx.settleable)() {
+        return None;
+    }
+    Some(deps.ledger.claim(id, deps.lease).await)
+}
+
+/// Gives back a claim taken early for a job that will not be sent, so that
+/// a later delivery claims afresh. A claim taken over from a worker that
+/// died is left to expire: the job stays in doubt.
+pub async fn release_early(deps: &Deps, id: &str, early: EarlyClaim) {
+    if let Some(Ok(Claim::Acquired(token))) = early {
+        if let Err(e) = deps.ledger.release(id, &token).await {
+            ledger_error(deps, &e, "cannot release the claim of a job not sent");
+        }
+    }
+}
+
+/// Claims (or uses the claim taken while rendering), sends and records; the
+/// outcome the consumer settles.
 pub async fn deliver(
     deps: &Deps,
     route: &Route,
@@ -37,14 +62,17 @@ pub async fn deliver(
     job: &Job,
     request: &SendRequest,
     ctx: Context<'_>,
+    early: EarlyClaim,
 ) -> Outcome {
     if !(ctx.settleable)() {
+        release_early(deps, &job.id, early).await;
         return Outcome::Returned("the delivery's channel closed before sending");
     }
     if let Some(outcome) = suppressed(deps, route, job, request, ctx.history.attempts).await {
+        release_early(deps, &job.id, early).await;
         return outcome;
     }
-    let (token, in_doubt) = match permit(deps, route, job, ctx).await {
+    let (token, in_doubt) = match permit(deps, route, job, ctx, early).await {
         Permit::Send { token, in_doubt } => (token, in_doubt),
         Permit::Done(outcome) => return *outcome,
     };
@@ -128,11 +156,22 @@ async fn suppressed(
     }
 }
 
-/// Asks the ledger whether this delivery may send.
-async fn permit(deps: &Deps, route: &Route, job: &Job, ctx: Context<'_>) -> Permit {
+/// Asks the ledger whether this delivery may send, starting from the claim
+/// taken while rendering if there is one.
+async fn permit(
+    deps: &Deps,
+    route: &Route,
+    job: &Job,
+    ctx: Context<'_>,
+    mut early: EarlyClaim,
+) -> Permit {
     let started = tokio::time::Instant::now();
     loop {
-        let claim = match deps.ledger.claim(&job.id, deps.lease).await {
+        let answer = match early.take() {
+            Some(answer) => answer,
+            None => deps.ledger.claim(&job.id, deps.lease).await,
+        };
+        let claim = match answer {
             Ok(claim) => claim,
             Err(e) => {
                 ledger_error(

@@ -177,28 +177,45 @@ pub async fn process(deps: &Arc<Deps>, body: &JobBody, ctx: Context<'_>) -> Proc
     }
 }
 
+/// Renders the job and, if it goes through SES, claims its id meanwhile:
+/// the claim's durable commit does not add to the job's time.
 async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>) -> Outcome {
     let attempts = ctx.history.attempts;
     let id = job.id.clone();
-    let Ok((job, request)) = render(deps, route, job).await else {
+    let claim = async {
+        match &route.transport {
+            Transport::Ses(_) => deliver::claim_early(deps, &id, ctx).await,
+            Transport::Sandbox { .. } => None,
+        }
+    };
+    let (rendered, early) = tokio::join!(render(deps, route, job), claim);
+    let Ok((job, request)) = rendered else {
+        deliver::release_early(deps, &id, early).await;
         let failure = Failure::Panicked("the render task was lost".into());
         return dead(Subject::Id(Some(&id)), failure, attempts);
     };
     let request = match request {
         Ok(request) => request,
-        Err(Failure::Render(RenderError::MissingEmail)) => {
-            return not_sent(&job, route, "recipient_missing_email")
+        Err(failure) => {
+            deliver::release_early(deps, &id, early).await;
+            return match failure {
+                Failure::Render(RenderError::MissingEmail) => {
+                    not_sent(&job, route, "recipient_missing_email")
+                }
+                Failure::Render(RenderError::InvalidEmail(_)) => {
+                    not_sent(&job, route, "recipient_invalid_email")
+                }
+                failure => dead(Subject::Job(&job, Some(route)), failure, attempts),
+            };
         }
-        Err(Failure::Render(RenderError::InvalidEmail(_))) => {
-            return not_sent(&job, route, "recipient_invalid_email")
-        }
-        Err(failure) => return dead(Subject::Job(&job, Some(route)), failure, attempts),
     };
     match &route.transport {
         Transport::Sandbox { outbox } => {
             sandbox(route, &job, outbox.as_deref(), &request.raw).await
         }
-        Transport::Ses(client) => deliver::deliver(deps, route, client, &job, &request, ctx).await,
+        Transport::Ses(client) => {
+            deliver::deliver(deps, route, client, &job, &request, ctx, early).await
+        }
     }
 }
 
