@@ -6,7 +6,8 @@
 //! job (a retry or a dead letter), and the file vanishes with the job, or
 //! with the process.
 
-use std::io::{Read, Seek, Write};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -58,11 +59,10 @@ impl JobBody {
             State::Spooled(file) => file.clone(),
         };
         let len = self.len;
+        // Positional reads: no shared file offset between readers.
         let read = tokio::task::spawn_blocking(move || {
-            let mut bytes = Vec::with_capacity(len);
-            let mut file = &*file;
-            file.rewind()?;
-            file.read_to_end(&mut bytes)?;
+            let mut bytes = vec![0; len];
+            file.read_exact_at(&mut bytes, 0)?;
             Ok::<_, std::io::Error>(bytes)
         });
         Ok(Arc::new(read.await.map_err(std::io::Error::other)??))
@@ -121,6 +121,17 @@ mod tests {
         assert_eq!(*body.bytes().await.unwrap(), original);
         assert_eq!(*body.bytes().await.unwrap(), original, "read twice");
         assert_eq!(body.len(), original.len());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn readers_of_a_body_on_disk_do_not_disturb_each_other() {
+        let original: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let body = JobBody::new(original.clone());
+        body.set_aside(&spool(1000)).await;
+        for _ in 0..20 {
+            let (a, b) = tokio::join!(body.bytes(), body.bytes());
+            assert!(*a.unwrap() == original && *b.unwrap() == original);
+        }
     }
 
     #[tokio::test]
