@@ -42,17 +42,21 @@ impl ProcessStats {
         let stat = process.stat().ok()?;
         let status = process.status().ok()?;
         let ticks = procfs::ticks_per_second() as f64;
-        let max_fds = match process.limits().ok()?.max_open_files.soft_limit {
-            LimitValue::Value(n) => Some(n as f64),
-            LimitValue::Unlimited => None,
-        };
+        let max_fds =
+            process
+                .limits()
+                .ok()
+                .and_then(|limits| match limits.max_open_files.soft_limit {
+                    LimitValue::Value(n) => Some(n as f64),
+                    LimitValue::Unlimited => None,
+                });
         let kib = |value: Option<u64>| value.map(|kib| kib as f64 * 1024.0);
         Some(ProcessStats {
             cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
             resident_bytes: kib(status.vmrss)?,
             peak_resident_bytes: kib(status.vmhwm)?,
             virtual_bytes: stat.vsize as f64,
-            open_fds: process.fd_count().ok()? as f64,
+            open_fds: process.fd_count().map_or(0.0, |n| n as f64),
             max_fds,
             start_time_seconds: procfs::boot_time_secs()
                 .ok()

@@ -226,7 +226,7 @@ async fn render(
     deps: &Arc<Deps>,
     route: &Arc<Route>,
     job: Job,
-) -> Result<(Arc<Job>, Result<SendRequest, Failure>), tokio::task::JoinError> {
+) -> Result<(Job, Result<SendRequest, Failure>), tokio::task::JoinError> {
     let _slot = deps
         .render_slots
         .acquire()
@@ -243,7 +243,7 @@ async fn render(
             Ok(request) => request.map_err(Failure::Render),
             Err(panic) => Err(Failure::Panicked(panic_message(panic))),
         };
-        (Arc::new(job), request)
+        (job, request)
     });
     let result = task.await;
     deps.metrics

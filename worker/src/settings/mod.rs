@@ -193,8 +193,9 @@ pub struct Limits {
     /// Workers sharing each SES send rate: each paces to `max_send_rate /
     /// workers` (the rate is the account's, the limiter is per process).
     pub workers: u32,
-    /// Bytes of job bodies processed at once; a job that would go past it
-    /// waits before processing (`"128MiB"`, or a number of bytes).
+    /// Memory of the jobs processed at once, each counted at three times its
+    /// body; a job that would go past it waits before processing
+    /// (`"128MiB"`, or a number of bytes).
     pub max_in_flight_bytes: bytesize::ByteSize,
     /// Job bodies of at least this size wait on disk, in `spool_dir`, while
     /// they wait for the budget and while their email is sent, instead of
