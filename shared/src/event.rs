@@ -24,11 +24,13 @@ pub enum EventType {
     Read,
     #[serde(rename = "message.link_clicked")]
     LinkClicked,
+    #[serde(rename = "message.unsubscribed")]
+    Unsubscribed,
 }
 
 impl EventType {
     /// Every event type, in the order of SPEC §5.
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 10] = [
         EventType::Sent,
         EventType::NotSent,
         EventType::DeliveryAttempted,
@@ -38,6 +40,7 @@ impl EventType {
         EventType::Complained,
         EventType::Read,
         EventType::LinkClicked,
+        EventType::Unsubscribed,
     ];
 
     /// The event's type string, also its routing key.
@@ -52,6 +55,7 @@ impl EventType {
             EventType::Complained => "message.complained",
             EventType::Read => "message.read",
             EventType::LinkClicked => "message.link_clicked",
+            EventType::Unsubscribed => "message.unsubscribed",
         }
     }
 

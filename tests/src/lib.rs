@@ -8,6 +8,8 @@
 //! - [`moto`]: talking to the moto server (verified identities, stored mail).
 //! - [`worker`]: `spawn_worker()`, the worker in-process on a test namespace.
 //! - [`process`]: `herald run` as a real process, for the fault suites.
+//! - [`sns`]: signed SNS messages, a stand-in certificate host, the feedback
+//!   endpoint in-process.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -15,6 +17,7 @@ pub mod broker;
 pub mod fake_ses;
 pub mod moto;
 pub mod process;
+pub mod sns;
 pub mod worker;
 
 /// A name unique to this test run: `<label>-<8 hex digits>`.

@@ -15,6 +15,8 @@
 //! - [`ses`]: the SES v2 client and what its answers mean.
 //! - [`ledger`]: the send ledger (one SES acceptance per job id) and the
 //!   suppression list.
+//! - [`feedback`]: `POST /sns`: SES events through SNS, verified, become
+//!   delivered, bounced, complained, read and clicked events.
 //! - [`amqp`]: connections, topology, header names, confirmed publishing.
 //! - [`dlq`]: listing, replaying and purging dead letters;
 //!   [`dead_letter_depth`]: the dead-letter queue's depth as a gauge.
@@ -31,6 +33,7 @@ pub mod clock;
 pub mod consumer;
 pub mod dead_letter_depth;
 pub mod dlq;
+pub mod feedback;
 pub mod http;
 pub mod ledger;
 pub mod logging;

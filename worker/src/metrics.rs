@@ -57,6 +57,14 @@ impl RouteLabels {
     }
 }
 
+/// Labels of feedback events: a configured environment (or `unknown`) and
+/// an event type.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FeedbackLabels {
+    pub environment: String,
+    pub r#type: String,
+}
+
 /// The worker's metrics and the registry that exposes them.
 pub struct Metrics {
     pub registry: Registry,
@@ -82,6 +90,13 @@ pub struct Metrics {
     /// SES requests that failed because the environment's credentials did
     /// (expired role, revoked key, none found): no retry can fix those.
     pub credential_failures: Family<EnvironmentLabels, Counter>,
+    /// Herald events published from SES feedback.
+    pub feedback_events: Family<FeedbackLabels, Counter>,
+    /// SNS requests refused, by the check that failed.
+    pub feedback_rejected: Family<ReasonLabels, Counter>,
+    /// Verified SES events with nothing to publish (`send`, mail Herald did
+    /// not send, …).
+    pub feedback_ignored: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -188,6 +203,21 @@ impl Metrics {
                 r,
                 "herald_credential_failures",
                 "SES requests that failed on the environment's credentials",
+            ),
+            feedback_events: add(
+                r,
+                "herald_feedback_events",
+                "Events published from SES feedback (SNS)",
+            ),
+            feedback_rejected: add(
+                r,
+                "herald_feedback_rejected",
+                "SNS requests refused, by the check that failed; none is published",
+            ),
+            feedback_ignored: add(
+                r,
+                "herald_feedback_ignored",
+                "Verified SES events not published: send events, mail Herald did not send",
             ),
             registry: Registry::default(),
         };

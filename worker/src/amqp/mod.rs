@@ -34,6 +34,13 @@ pub async fn connect_recovering(settings: &AmqpSettings) -> Result<Connection, C
     connect_with(settings, properties(&name).enable_auto_recover()).await
 }
 
+/// Connects once, with no automatic recovery, under `name`: for a
+/// publisher that reconnects on its own when a publish fails.
+pub async fn connect_as(settings: &AmqpSettings, name: &str) -> Result<Connection, ConnectError> {
+    let name = format!("{name} {}", std::process::id());
+    connect_with(settings, properties(&name)).await
+}
+
 async fn connect_with(
     settings: &AmqpSettings,
     properties: ConnectionProperties,

@@ -26,7 +26,19 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     let health = Arc::new(Health::default());
     let listen = deps.settings.server.listen.clone();
     if !listen.is_empty() {
-        let router = crate::http::router(deps.metrics.clone(), health.clone());
+        let mut router = crate::http::router(deps.metrics.clone(), health.clone());
+        if deps.settings.feedback.enabled {
+            let feedback = crate::feedback::Feedback::new(
+                Arc::new(deps.settings.clone()),
+                deps.ledger.clone(),
+                deps.metrics.clone(),
+            );
+            router = router.merge(crate::feedback::endpoint::router(Arc::new(feedback)));
+            tracing::info!(
+                path = crate::feedback::endpoint::PATH,
+                "serving the SNS feedback endpoint"
+            );
+        }
         crate::http::serve(&listen, router)
             .await
             .map_err(CliError::usage)?;

@@ -5,6 +5,7 @@ mod check;
 mod commands;
 mod demo;
 mod dlq;
+mod feedback;
 mod ledger;
 mod preview;
 pub mod setup;
@@ -80,6 +81,9 @@ pub enum Command {
         /// Job files (JSON) to render instead of their workflow's sample.json.
         jobs: Vec<PathBuf>,
     },
+    /// Serve only the SNS feedback endpoint (`POST /sns`), with /metrics,
+    /// /healthz and /readyz, on `server.listen`.
+    Feedback,
     /// Manage the RabbitMQ topology.
     Topology {
         #[command(subcommand)]
@@ -231,7 +235,7 @@ impl Command {
     /// broker failures as their own error, so the AMQP client's logs are off.
     pub fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Run | Command::Preview { .. } => "info",
+            Command::Run | Command::Preview { .. } | Command::Feedback => "info",
             _ => "warn,lapin=off",
         }
     }
@@ -273,6 +277,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Render { job, out } => commands::render(config, &job, out.as_deref()).await,
         Command::Check { offline } => check::run(config, offline).await,
         Command::Preview { listen, jobs } => preview::run(config, &listen, &jobs).await,
+        Command::Feedback => feedback::run(config).await,
         Command::Topology {
             action: TopologyAction::Declare,
         } => commands::declare(config).await,

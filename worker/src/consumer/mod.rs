@@ -42,7 +42,7 @@ impl Health {
         self.ready.load(Ordering::Relaxed) && !self.ledger_down.load(Ordering::Relaxed)
     }
 
-    fn set_ready(&self, ready: bool) {
+    pub fn set_ready(&self, ready: bool) {
         self.ready.store(ready, Ordering::Relaxed);
     }
 }

@@ -275,6 +275,28 @@ impl Ledger {
         Ok(list)
     }
 
+    /// Marks `key` as seen for `window`, for every worker sharing the store;
+    /// `Some(false)` when it was seen already, `None` when the store is not
+    /// shared (the caller remembers it itself).
+    pub async fn mark_once(
+        &self,
+        key: &str,
+        window: Duration,
+    ) -> Result<Option<bool>, LedgerError> {
+        match &self.backend {
+            Backend::Redis(s) => self.bounded(s.mark_once(key, window)).await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Forgets a mark of [`Ledger::mark_once`].
+    pub async fn unmark(&self, key: &str) -> Result<(), LedgerError> {
+        match &self.backend {
+            Backend::Redis(s) => self.bounded(s.unmark(key)).await,
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the store answers, for `/readyz`.
     pub async fn ping(&self) -> Result<(), LedgerError> {
         match &self.backend {

@@ -287,6 +287,30 @@ impl RedisStore {
         }
     }
 
+    /// Marks `key` for `window`; `false` when it was marked already.
+    pub async fn mark_once(&self, key: &str, window: Duration) -> Result<bool, LedgerError> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}seen:{key}", self.prefix))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(window.as_millis().max(1) as u64)
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(store)?;
+        Ok(set.is_some())
+    }
+
+    /// Removes a mark, so the same key is taken again.
+    pub async fn unmark(&self, key: &str) -> Result<(), LedgerError> {
+        let _: i64 = redis::cmd("DEL")
+            .arg(format!("{}seen:{key}", self.prefix))
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(store)?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<(), LedgerError> {
         let _: String = self.connection.clone().ping().await.map_err(store)?;
         Ok(())

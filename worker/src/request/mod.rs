@@ -105,12 +105,22 @@ fn computed_fields(route: &Route, job: &Job, email: &RenderedEmail) -> RequestFi
             cc_addresses: email.cc.clone(),
             bcc_addresses: email.bcc.clone(),
         }),
-        email_tags: Some(vec![
-            tag("sender".into(), "herald"),
-            tag(format!("{prefix}_message_id"), &job.id),
-            tag(format!("{prefix}_workflow"), &job.workflow),
-            tag(format!("{prefix}_recipient_id"), &job.recipient.id),
-        ]),
+        email_tags: Some({
+            let mut tags = vec![
+                tag("sender".into(), "herald"),
+                tag(format!("{prefix}_message_id"), &job.id),
+                tag(format!("{prefix}_workflow"), &job.workflow),
+                tag(format!("{prefix}_recipient_id"), &job.recipient.id),
+                tag(format!("{prefix}_environment"), &route.environment),
+                tag(format!("{prefix}_channel"), &route.channel),
+            ];
+            // Feedback reads the job id back from here when the id holds
+            // characters a tag cannot.
+            if let Some(reference) = crate::feedback::ses_events::message_ref(&job.id) {
+                tags.push(tag(format!("{prefix}_message_ref"), &reference));
+            }
+            tags
+        }),
         configuration_set_name: route
             .settings
             .configuration_set_for_send()

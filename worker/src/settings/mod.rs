@@ -41,6 +41,9 @@ pub struct Settings {
     pub idempotency: crate::ledger::IdempotencySettings,
     #[serde(default)]
     pub suppression: crate::ledger::SuppressionSettings,
+    /// The SNS feedback endpoint (SPEC §9).
+    #[serde(default)]
+    pub feedback: crate::feedback::FeedbackSettings,
     /// Channels by name, each with its environments.
     #[serde(default)]
     pub channels: BTreeMap<String, ChannelSettings>,
@@ -392,6 +395,12 @@ impl Settings {
         }
         problems.extend(self.idempotency.problems());
         problems.extend(self.suppression.problems(&self.idempotency));
+        problems.extend(self.feedback.problems());
+        if self.feedback.enabled && self.server.listen.is_empty() {
+            problems.push(
+                "feedback.enabled: the endpoint is served on server.listen, which is empty".into(),
+            );
+        }
         for (channel, settings) in &self.channels {
             for (env, e) in &settings.environments {
                 let at = format!("channels.{channel}.environments.{env}");
