@@ -366,3 +366,99 @@ async fn with_the_broker_unreachable_sns_gets_503_and_may_retry() {
     assert!(w.app.events.next(WAIT).await.is_some());
     w.app.stop().await;
 }
+
+/// `[feedback]` for a process: the test topic, certificates from `certs`.
+fn feedback_toml(certs: &CertServer) -> String {
+    format!(
+        "[feedback]\nenabled = true\ntopic_arns = [\"{TOPIC}\"]\ncert_endpoint_url = \"{}\"\n",
+        certs.url
+    )
+}
+
+#[tokio::test]
+async fn herald_run_serves_the_endpoint_beside_metrics() {
+    let certs = CertServer::start().await;
+    let ses = herald_tests::fake_ses::FakeSes::start().await;
+    let broker = herald_tests::broker::TestBroker::new(&unique("fb-run"), &TIERS).await;
+    let mut events = broker.events().await;
+    let config = format!("{}\n{}", ses_config(&ses.url, ""), feedback_toml(&certs));
+    let worker = herald_tests::process::HeraldProcess::start(&broker, 8, &config);
+    assert!(worker.wait_ready(WAIT).await, "{}", worker.stderr());
+    let id = unique("msg");
+    let message = Signer::trusted().notification(TOPIC, &delivery(&id));
+    let (status, text) = sns::post(&format!("{}/sns", worker.http), message.to_string()).await;
+    assert_eq!(status, 200, "{text}");
+    let event = events.next(WAIT).await.expect("message.delivered");
+    assert_eq!((event.kind, event.message_id), (EventType::Delivered, id));
+    let (_, metrics) = worker.get("/metrics").await.expect("/metrics answers");
+    assert_eq!(
+        sample(
+            &metrics,
+            "herald_feedback_events_total{environment=\"prod\",type=\"message.delivered\"}"
+        ),
+        Some(1.0)
+    );
+    drop(worker);
+    broker.cleanup().await;
+}
+
+#[tokio::test]
+async fn herald_feedback_serves_the_endpoint_alone() {
+    let certs = CertServer::start().await;
+    let broker = herald_tests::broker::TestBroker::new(&unique("fb-alone"), &TIERS).await;
+    let mut events = broker.events().await;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let file = std::env::temp_dir().join(format!("{}.toml", unique("fb-alone")));
+    let ledger = herald_tests::worker::ledger_toml();
+    let base = format!(
+        "{}\n[server]\nlisten = \"{listen}\"\n{ledger}",
+        broker.amqp_toml(8)
+    );
+    std::fs::write(&file, format!("{base}\n[feedback]\nenabled = false\n")).unwrap();
+    let off = std::process::Command::new(herald_tests::herald_bin())
+        .args(["feedback", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        off.status.code(),
+        Some(2),
+        "feedback disabled is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&off.stderr).contains("feedback.enabled"));
+
+    std::fs::write(&file, format!("{base}\n{}", feedback_toml(&certs))).unwrap();
+    let mut child = std::process::Command::new(herald_tests::herald_bin())
+        .args(["feedback", "--config"])
+        .arg(&file)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://{listen}/sns");
+    let message = Signer::trusted().notification(TOPIC, &delivery("msg_alone"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let status = loop {
+        let attempt = reqwest::Client::new()
+            .post(&url)
+            .body(message.to_string())
+            .send()
+            .await;
+        match attempt {
+            Ok(r) => break r.status().as_u16(),
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("herald feedback never answered: {e}"),
+        }
+    };
+    assert_eq!(status, 200);
+    let event = events.next(WAIT).await.expect("message.delivered");
+    assert_eq!(event.message_id, "msg_alone");
+    assert!(herald_tests::send_signal(child.id(), "TERM"));
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "herald feedback exits 0 on SIGTERM: {exit:?}"
+    );
+    broker.cleanup().await;
+}
