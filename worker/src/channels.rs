@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::circuit::{Breaker, BreakerSettings};
 use crate::ratelimit::SendRateLimiter;
 use crate::render::{SenderTemplates, TemplateStore};
 use crate::request::Node;
@@ -15,10 +16,16 @@ use crate::settings::{EnvironmentSettings, SendRate, Settings};
 /// Where an environment's emails go.
 pub enum Transport {
     /// Never call SES; optionally write `<message_id>.eml` to `outbox`.
-    Sandbox {
-        outbox: Option<PathBuf>,
-    },
-    Ses(SesClient),
+    Sandbox { outbox: Option<PathBuf> },
+    /// The primary region first, then the failover regions in order.
+    Ses(Vec<SesTarget>),
+}
+
+/// One region an environment sends through, with its circuit breaker.
+pub struct SesTarget {
+    pub region: String,
+    pub client: SesClient,
+    pub breaker: Breaker,
 }
 
 /// Everything needed to send through one channel in one environment.
@@ -99,6 +106,35 @@ async fn ses_client(
             env.auth_scheme()
         )),
     }
+}
+
+/// The primary region's client and one per failover region, each with a
+/// breaker of its own.
+async fn targets(
+    at: &str,
+    env: &EnvironmentSettings,
+    primary: SesClient,
+    breaker: BreakerSettings,
+    timeout: Duration,
+) -> Result<Vec<SesTarget>, String> {
+    let region = |r: Option<&str>| r.unwrap_or("us-east-1").to_owned();
+    let mut targets = vec![SesTarget {
+        region: region(env.region.as_deref()),
+        client: primary,
+        breaker: Breaker::new(breaker),
+    }];
+    for (i, failover) in env.failover.iter().enumerate() {
+        let mut other = env.clone();
+        other.region = Some(failover.region.clone());
+        other.endpoint_url = failover.endpoint_url.clone();
+        let client = ses_client(&format!("{at}.failover[{i}]"), &other, timeout).await?;
+        targets.push(SesTarget {
+            region: failover.region.clone(),
+            client,
+            breaker: Breaker::new(breaker),
+        });
+    }
+    Ok(targets)
 }
 
 /// Resolves the credentials of every environment that sends through SES, as
@@ -224,7 +260,14 @@ impl Routes {
                     };
                     let share = f64::from(settings.limits.workers.max(1));
                     let limiter = send_rate_limiter(&at, env, &client, share).await;
-                    (Transport::Ses(client), limiter)
+                    let breaker = env.circuit_breaker.unwrap_or(settings.circuit_breaker);
+                    match targets(&at, env, client, breaker, ses_timeout).await {
+                        Ok(targets) => (Transport::Ses(targets), limiter),
+                        Err(problem) => {
+                            problems.push(problem);
+                            continue;
+                        }
+                    }
                 };
                 let route = Route {
                     channel: channel.clone(),
@@ -248,6 +291,11 @@ impl Routes {
         } else {
             Err(problems)
         }
+    }
+
+    /// Every route.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Route>> {
+        self.by_environment.values().flatten()
     }
 
     /// Whether any route calls SES (and so needs the send ledger).

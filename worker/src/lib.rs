@@ -8,8 +8,10 @@
 //! before the ack.
 //!
 //! - [`settings`]: the TOML configuration, `${ENV}` interpolation, secrets.
-//! - [`channels`]: each channel/environment's sender templates, SES client
-//!   and send-rate limiter ([`ratelimit`]), built once per configuration load.
+//! - [`channels`]: each channel/environment's sender templates, SES clients
+//!   (a primary region and failover regions, each behind a [`circuit`]
+//!   breaker) and send-rate limiter ([`ratelimit`]), built once per
+//!   configuration load.
 //! - [`render`]: Liquid templates within limits, sender fields, attachments,
 //!   raw MIME; [`request`]: the exact `SendEmail` request.
 //! - [`ses`]: the SES v2 client and what its answers mean.
@@ -28,6 +30,7 @@
 
 pub mod amqp;
 pub mod channels;
+pub mod circuit;
 pub mod cli;
 pub mod clock;
 pub mod consumer;

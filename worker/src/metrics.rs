@@ -65,6 +65,23 @@ pub struct FeedbackLabels {
     pub r#type: String,
 }
 
+/// Labels of a circuit breaker: a route and one of its regions.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CircuitLabels {
+    pub environment: String,
+    pub channel: String,
+    pub region: String,
+}
+
+/// Labels of a breaker's transitions: its own and the phase it went to.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TransitionLabels {
+    pub environment: String,
+    pub channel: String,
+    pub region: String,
+    pub to: String,
+}
+
 /// The worker's metrics and the registry that exposes them.
 pub struct Metrics {
     pub registry: Registry,
@@ -90,6 +107,9 @@ pub struct Metrics {
     /// SES requests that failed because the environment's credentials did
     /// (expired role, revoked key, none found): no retry can fix those.
     pub credential_failures: Family<EnvironmentLabels, Counter>,
+    /// 0 closed, 1 half-open, 2 open.
+    pub circuit_state: Family<CircuitLabels, Gauge>,
+    pub circuit_transitions: Family<TransitionLabels, Counter>,
     /// Herald events published from SES feedback.
     pub feedback_events: Family<FeedbackLabels, Counter>,
     /// SNS requests refused, by the check that failed.
@@ -204,6 +224,16 @@ impl Metrics {
                 "herald_credential_failures",
                 "SES requests that failed on the environment's credentials",
             ),
+            circuit_state: add(
+                r,
+                "herald_circuit_state",
+                "Circuit breaker per channel/environment/region: 0 closed, 1 half-open, 2 open",
+            ),
+            circuit_transitions: add(
+                r,
+                "herald_circuit_transitions",
+                "Circuit breaker changes of phase, by the phase entered",
+            ),
             feedback_events: add(
                 r,
                 "herald_feedback_events",
@@ -257,6 +287,30 @@ impl Metrics {
             })
             .inc();
         self.ses_request_duration.observe(seconds);
+    }
+
+    /// Sets a breaker's state and counts its transition to `to`.
+    pub fn circuit_transition(
+        &self,
+        environment: &str,
+        channel: &str,
+        region: &str,
+        to: crate::circuit::Phase,
+    ) {
+        let labels = CircuitLabels {
+            environment: environment.to_owned(),
+            channel: channel.to_owned(),
+            region: region.to_owned(),
+        };
+        self.circuit_state.get_or_create(&labels).set(to as i64);
+        self.circuit_transitions
+            .get_or_create(&TransitionLabels {
+                environment: labels.environment,
+                channel: labels.channel,
+                region: labels.region,
+                to: to.label().to_owned(),
+            })
+            .inc();
     }
 
     /// Counts one SES request that failed on `environment`'s credentials.

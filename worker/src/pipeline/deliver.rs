@@ -9,12 +9,12 @@ use herald_shared::{Event, EventType, Job};
 use serde_json::json;
 
 use super::{dead, event, not_sent, policy, send, Context, Deps, Failure, Outcome, Subject};
-use crate::channels::Route;
+use crate::channels::{Route, SesTarget};
 use crate::clock::now_rfc3339;
 use crate::ledger::{Acceptance, Claim, ClaimToken, InDoubtPolicy, LedgerError, StoreKind};
 use crate::metrics::RouteLabels;
 use crate::request::SendRequest;
-use crate::ses::{Retry, SendError, SesClient};
+use crate::ses::{Retry, SendError};
 
 /// How long a job waits for another worker's live claim on its id before it
 /// goes through a retry tier instead.
@@ -58,7 +58,7 @@ pub async fn release_early(deps: &Deps, id: &str, early: EarlyClaim) {
 pub async fn deliver(
     deps: &Deps,
     route: &Route,
-    client: &SesClient,
+    targets: &[SesTarget],
     job: &Job,
     request: &SendRequest,
     ctx: Context<'_>,
@@ -77,13 +77,15 @@ pub async fn deliver(
         Permit::Done(outcome) => return *outcome,
     };
     let policy = &deps.settings.retry;
-    let report = send::send_with_retries(client, route, &deps.metrics, policy, request, ctx).await;
+    let report = send::send_with_retries(targets, route, &deps.metrics, policy, request, ctx).await;
     let attempts = ctx.history.attempts.saturating_add(report.attempts);
+    // With failover regions, events say which region sent.
+    let region = report.region.filter(|_| targets.len() > 1);
     let mut outcome = match report.result {
         _ if report.returned => {
             Outcome::Returned("the worker is stopping; the job had not been sent")
         }
-        Ok(accepted) => accepted_outcome(deps, route, job, accepted, attempts).await,
+        Ok(accepted) => accepted_outcome(deps, route, job, accepted, attempts, region).await,
         Err(error) => {
             let attempts = match error.retry {
                 Retry::Credentials => credentials_failed(deps, route, &error, ctx.history.attempts),
@@ -96,6 +98,10 @@ pub async fn deliver(
                     dead(subject, Failure::RetriesExhausted(error), attempts)
                 }
                 policy::Next::Delay { tier } => {
+                    let tier = match (error.retry, report.circuit_wait) {
+                        (Retry::CircuitOpen, Some(wait)) => policy::tier_for_wait(policy, wait),
+                        _ => tier,
+                    };
                     let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
                     event.event_data = json!({
                         "attempt": attempts,
@@ -260,9 +266,13 @@ async fn accepted_outcome(
     job: &Job,
     accepted: Option<String>,
     attempts: u32,
+    region: Option<String>,
 ) -> Outcome {
     let mut event = event(EventType::Sent, job, Some(route), attempts);
     event.provider_message_id = accepted;
+    if let Some(region) = region {
+        set(&mut event.event_data, "region", json!(region));
+    }
     let acceptance = Acceptance {
         provider_message_id: event.provider_message_id.clone().unwrap_or_default(),
         accepted_at: now_rfc3339(),

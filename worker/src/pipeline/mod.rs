@@ -62,6 +62,18 @@ impl Deps {
         ledger: Ledger,
     ) -> Deps {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        for route in routes.all() {
+            if let Transport::Ses(targets) = &route.transport {
+                for target in targets {
+                    let labels = crate::metrics::CircuitLabels {
+                        environment: route.environment.clone(),
+                        channel: route.channel.clone(),
+                        region: target.region.clone(),
+                    };
+                    metrics.circuit_state.get_or_create(&labels).set(0);
+                }
+            }
+        }
         let lease = settings
             .idempotency
             .lease
@@ -213,8 +225,8 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
         Transport::Sandbox { outbox } => {
             sandbox(route, &job, outbox.as_deref(), &request.raw).await
         }
-        Transport::Ses(client) => {
-            deliver::deliver(deps, route, client, &job, &request, ctx, early).await
+        Transport::Ses(targets) => {
+            deliver::deliver(deps, route, targets, &job, &request, ctx, early).await
         }
     }
 }

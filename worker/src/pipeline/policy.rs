@@ -46,9 +46,9 @@ pub fn after_failure(
 ) -> Next {
     match retry {
         Retry::Permanent => return Next::Permanent,
-        // The environment's credentials failed, not the job: it waits, whatever
-        // its count.
-        Retry::Credentials => {
+        // The environment's credentials failed, or its circuit is open: not
+        // the job. It waits, whatever its count.
+        Retry::Credentials | Retry::CircuitOpen => {
             return Next::Delay {
                 tier: delay_tier(policy, history, retry),
             }
@@ -64,13 +64,25 @@ pub fn after_failure(
 }
 
 /// The tier of the next delayed retry: one further each time, the last one
-/// repeating; a paused account (or an open circuit) waits on the longest.
+/// repeating; a paused account waits on the longest, an open circuit on the
+/// first (see [`tier_for_wait`]).
 pub fn delay_tier(policy: &RetrySettings, history: History, retry: Retry) -> usize {
     let last = policy.tiers.len().saturating_sub(1);
     match retry {
         Retry::Paused | Retry::Credentials => last,
+        Retry::CircuitOpen => 0,
         _ => usize::try_from(history.retries).map_or(last, |r| r.min(last)),
     }
+}
+
+/// The shortest tier that waits at least `wait` (the last one if none
+/// does): a job whose circuit is open comes back once it may be probed.
+pub fn tier_for_wait(policy: &RetrySettings, wait: std::time::Duration) -> usize {
+    policy
+        .tiers
+        .iter()
+        .position(|t| *t >= wait)
+        .unwrap_or(policy.tiers.len().saturating_sub(1))
 }
 
 /// The history a job carries into its next delivery.

@@ -1,16 +1,20 @@
 //! Sending through SES with the in-process part of the retry policy: quick
-//! jittered exponential retries (backon), every request counted as an attempt.
+//! jittered exponential retries (backon), every request counted as an
+//! attempt. Each request goes to the first region whose circuit breaker lets
+//! it through; when none does, no request is made.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 
 use super::{policy, Context};
-use crate::channels::Route;
+use crate::channels::{Route, SesTarget};
+use crate::circuit::{Admit, Phase, Transition, Verdict};
 use crate::metrics::Metrics;
 use crate::request::SendRequest;
-use crate::ses::{Retry, SendError, SesClient};
+use crate::ses::{Retry, SendError};
 use crate::settings::RetrySettings;
 
 /// The result of the SES requests of one delivery.
@@ -23,12 +27,16 @@ pub struct SendReport {
     /// The worker began to stop while the job waited for the rate limiter:
     /// nothing was sent by that wait, the job goes back to the queue.
     pub returned: bool,
+    /// The region of the last request.
+    pub region: Option<String>,
+    /// With `Retry::CircuitOpen`: how long until a breaker lets a probe by.
+    pub circuit_wait: Option<Duration>,
 }
 
 /// Sends `request`, retrying transient failures in process while the policy
 /// allows. No retry starts once the delivery can no longer be settled.
 pub async fn send_with_retries(
-    client: &SesClient,
+    targets: &[SesTarget],
     route: &Route,
     metrics: &Metrics,
     policy: &RetrySettings,
@@ -38,6 +46,9 @@ pub async fn send_with_retries(
     let quick_retries = policy::quick_retries(policy, ctx.history);
     let made = AtomicU32::new(0);
     let returned = AtomicBool::new(false);
+    let region = Mutex::new(None);
+    let circuit_wait = Mutex::new(None);
+    let paused_for = policy.tiers.iter().max().copied().unwrap_or_default();
     let attempt = || async {
         if let Some(limiter) = &route.limiter {
             let waited = tokio::select! {
@@ -57,9 +68,24 @@ pub async fn send_with_retries(
                 "the delivery can no longer be settled",
             ));
         }
+        let (target, probe) = match choose(targets, route, metrics) {
+            Ok(chosen) => chosen,
+            Err(wait) => {
+                *circuit_wait.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+                return Err(SendError::new(
+                    Retry::CircuitOpen,
+                    "CircuitOpen",
+                    format!(
+                        "SES is failing for {}: its circuit breaker is open",
+                        route.environment
+                    ),
+                ));
+            }
+        };
         made.fetch_add(1, Ordering::Relaxed);
+        *region.lock().unwrap_or_else(|p| p.into_inner()) = Some(target.region.clone());
         let start = Instant::now();
-        let result = client.send(request).await;
+        let result = target.client.send(request).await;
         let outcome = match &result {
             Ok(Some(_)) => "ok",
             Ok(None) => {
@@ -75,6 +101,10 @@ pub async fn send_with_retries(
             outcome,
             start.elapsed().as_secs_f64(),
         );
+        let verdict = verdict(&result, paused_for);
+        if let Some(t) = target.breaker.record(Instant::now(), probe, verdict) {
+            transition(metrics, route, target, t);
+        }
         result
     };
     let backoff = ExponentialBuilder::default()
@@ -91,6 +121,75 @@ pub async fn send_with_retries(
         result,
         attempts: made.load(Ordering::Relaxed),
         returned: returned.load(Ordering::Relaxed),
+        region: region.into_inner().unwrap_or_else(|p| p.into_inner()),
+        circuit_wait: circuit_wait.into_inner().unwrap_or_else(|p| p.into_inner()),
+    }
+}
+
+/// The first region whose breaker lets a request by, and whether that
+/// request is its probe; else the shortest wait.
+fn choose<'t>(
+    targets: &'t [SesTarget],
+    route: &Route,
+    metrics: &Metrics,
+) -> Result<(&'t SesTarget, bool), Duration> {
+    let mut wait = Duration::MAX;
+    for target in targets {
+        let (admit, change) = target.breaker.admit(Instant::now());
+        if let Some(t) = change {
+            transition(metrics, route, target, t);
+        }
+        match admit {
+            Admit::Send => return Ok((target, false)),
+            Admit::Probe => return Ok((target, true)),
+            Admit::Wait(w) => wait = wait.min(w),
+        }
+    }
+    Err(wait)
+}
+
+/// What a request's end says of SES's health.
+fn verdict(result: &Result<Option<String>, SendError>, paused_for: Duration) -> Verdict {
+    let Err(e) = result else {
+        return Verdict::Success;
+    };
+    match e.retry {
+        Retry::Permanent => Verdict::Success,
+        Retry::Paused => Verdict::Paused(paused_for),
+        Retry::Credentials | Retry::CircuitOpen => Verdict::Neutral,
+        Retry::Transient if is_throttling(&e.code) => Verdict::Neutral,
+        Retry::Transient => Verdict::ProviderFailure,
+    }
+}
+
+/// Throttling is SES working as asked: it says nothing of an outage.
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "TooManyRequestsException"
+            | "LimitExceededException"
+            | "Throttling"
+            | "ThrottlingException"
+            | "HttpStatus429"
+    )
+}
+
+/// Reports a breaker's change of phase.
+fn transition(metrics: &Metrics, route: &Route, target: &SesTarget, t: Transition) {
+    metrics.circuit_transition(&route.environment, &route.channel, &target.region, t.to);
+    match t.to {
+        Phase::Open => tracing::warn!(
+            environment = %route.environment, channel = %route.channel, region = %target.region,
+            open_for = ?t.open_for, "SES keeps failing: circuit breaker open, no requests meanwhile"
+        ),
+        Phase::HalfOpen => tracing::info!(
+            environment = %route.environment, region = %target.region,
+            "circuit breaker half-open: one probe goes to SES"
+        ),
+        Phase::Closed => tracing::info!(
+            environment = %route.environment, region = %target.region,
+            "SES answers again: circuit breaker closed"
+        ),
     }
 }
 
@@ -100,5 +199,46 @@ fn outcome_label(retry: Retry) -> &'static str {
         Retry::Paused => "sending_paused",
         Retry::Permanent => "permanent_error",
         Retry::Credentials => "credentials_error",
+        Retry::CircuitOpen => "circuit_open",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_outages_count_against_the_breaker() {
+        let err = |retry, code: &str| Err(SendError::new(retry, code, "x"));
+        let hour = Duration::from_secs(3600);
+        assert_eq!(verdict(&Ok(Some("id".into())), hour), Verdict::Success);
+        assert_eq!(
+            verdict(&err(Retry::Permanent, "MessageRejected"), hour),
+            Verdict::Success
+        );
+        assert_eq!(
+            verdict(&err(Retry::Transient, "HttpStatus503"), hour),
+            Verdict::ProviderFailure
+        );
+        assert_eq!(
+            verdict(&err(Retry::Transient, "Timeout"), hour),
+            Verdict::ProviderFailure
+        );
+        assert_eq!(
+            verdict(&err(Retry::Transient, "ConnectionError"), hour),
+            Verdict::ProviderFailure
+        );
+        assert_eq!(
+            verdict(&err(Retry::Transient, "TooManyRequestsException"), hour),
+            Verdict::Neutral
+        );
+        assert_eq!(
+            verdict(&err(Retry::Credentials, "ExpiredToken"), hour),
+            Verdict::Neutral
+        );
+        assert_eq!(
+            verdict(&err(Retry::Paused, "SendingPausedException"), hour),
+            Verdict::Paused(hour)
+        );
     }
 }

@@ -11,6 +11,9 @@ pub enum Retry {
     Paused,
     /// Retrying cannot help (rejected message, bad request, suspended account).
     Permanent,
+    /// No request was made: the route's circuit breaker is open (SES is
+    /// failing for everyone), so the job waits without using an attempt.
+    CircuitOpen,
     /// The environment's credentials were refused or could not be had (an
     /// expired role, a revoked key): every job of the environment would fail
     /// alike, so jobs wait on the longest tier without using attempts.

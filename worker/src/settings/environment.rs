@@ -57,6 +57,15 @@ mod auto {
     }
 }
 
+/// A region to fail over to; `endpoint_url` for emulators and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverRegion {
+    pub region: String,
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+}
+
 /// One channel in one environment. Sender fields are Liquid templates.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +87,13 @@ pub struct EnvironmentSettings {
     /// An SES-compatible endpoint instead of AWS's.
     #[serde(default)]
     pub endpoint_url: Option<String>,
+    /// Regions to send through, in order, while this one's circuit breaker
+    /// is open (SPEC §11). The sender identity must be verified there too.
+    #[serde(default)]
+    pub failover: Vec<FailoverRegion>,
+    /// This environment's circuit breaker, instead of `[circuit_breaker]`.
+    #[serde(default)]
+    pub circuit_breaker: Option<crate::circuit::BreakerSettings>,
     /// STS endpoint for `assume_role`.
     #[serde(default)]
     pub sts_endpoint_url: Option<String>,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use environment::{Auth, EnvironmentSettings, SendRate};
+pub use environment::{Auth, EnvironmentSettings, FailoverRegion, SendRate};
 pub use interpolate::{interpolate, InterpolationError};
 pub use secret::{redact_url, Secret};
 
@@ -41,6 +41,9 @@ pub struct Settings {
     pub idempotency: crate::ledger::IdempotencySettings,
     #[serde(default)]
     pub suppression: crate::ledger::SuppressionSettings,
+    /// The circuit breaker of every channel/environment without its own.
+    #[serde(default)]
+    pub circuit_breaker: crate::circuit::BreakerSettings,
     /// The SNS feedback endpoint (SPEC §9).
     #[serde(default)]
     pub feedback: crate::feedback::FeedbackSettings,
@@ -396,6 +399,7 @@ impl Settings {
         problems.extend(self.idempotency.problems());
         problems.extend(self.suppression.problems(&self.idempotency));
         problems.extend(self.feedback.problems());
+        problems.extend(self.circuit_breaker.problems("circuit_breaker"));
         if self.feedback.enabled && self.server.listen.is_empty() {
             problems.push(
                 "feedback.enabled: the endpoint is served on server.listen, which is empty".into(),
@@ -405,6 +409,9 @@ impl Settings {
             for (env, e) in &settings.environments {
                 let at = format!("channels.{channel}.environments.{env}");
                 problems.extend(e.problems().into_iter().map(|p| format!("{at}.{p}")));
+                if let Some(breaker) = &e.circuit_breaker {
+                    problems.extend(breaker.problems(&format!("{at}.circuit_breaker")));
+                }
             }
         }
         problems

@@ -1,0 +1,162 @@
+//! The circuit breaker and regional failover against the fake SES: an
+//! outage opens the breaker, jobs wait without spending attempts, probes
+//! find the recovery, and a second region takes the jobs meanwhile.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use herald_shared::EventType;
+use herald_tests::app::TestApp;
+use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::sample;
+use herald_tests::worker::ses_config;
+
+const TIERS: [Duration; 1] = [Duration::from_secs(1)];
+const WAIT: Duration = Duration::from_secs(40);
+
+const BREAKER: &str =
+    "\n[circuit_breaker]\nfailures = 3\nopen_for = \"2s\"\nmax_open_for = \"4s\"\n";
+
+/// SES requests the fake SES saw, per job id (its message-id tag).
+fn requests_per_job(ses: &FakeSes) -> HashMap<String, u32> {
+    let mut per_job = HashMap::new();
+    for request in ses.requests() {
+        if let Some((_, id)) = request
+            .tags()
+            .into_iter()
+            .find(|(k, _)| k == "herald_message_id")
+        {
+            *per_job.entry(id).or_insert(0) += 1;
+        }
+    }
+    per_job
+}
+
+fn state(app: &TestApp, region: &str) -> f64 {
+    let series =
+        format!("herald_circuit_state{{environment=\"prod\",channel=\"ses\",region=\"{region}\"}}");
+    sample(&app.worker.deps.metrics.encode(), &series).unwrap_or(-1.0)
+}
+
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_outage_opens_the_breaker_and_only_probes_reach_ses_until_it_recovers() {
+    let mut app = TestApp::configured("circuit", &TIERS, |ses| {
+        format!(
+            "{}{BREAKER}",
+            ses_config(&ses.url, "").replace("max_attempts = 4", "max_attempts = 50")
+        )
+    })
+    .await;
+    app.ses.set_default(Reply::server_error());
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        ids.push(app.send_to(&format!("user{n}@example.com")).await);
+    }
+    until("the breaker to open", || state(&app, "us-east-1") == 2.0).await;
+
+    // Open: 2 s, then a probe, which fails; 4 s, a probe, … Over 5 s at most
+    // three probes reach SES.
+    let at_open = app.ses.served();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let during = app.ses.served() - at_open;
+    assert!(
+        during <= 3,
+        "{during} requests reached SES while the breaker was open"
+    );
+    assert!(during >= 1, "a probe went through after the open period");
+
+    app.ses.set_default(Reply::Ok);
+    let ended = app.terminal(ids.len(), WAIT).await;
+    assert_eq!(
+        ended.len(),
+        ids.len(),
+        "every job ends: {:?}",
+        app.events.seen.len()
+    );
+    assert!(ended.iter().all(|e| e.kind == EventType::Sent), "{ended:?}");
+    assert_eq!(state(&app, "us-east-1"), 0.0, "closed again");
+
+    // No job spent an attempt it did not make: its attempts are the SES
+    // requests made for it (the failures it met, and the success).
+    let per_job = requests_per_job(&app.ses);
+    for event in &ended {
+        let requests = per_job.get(&event.message_id).copied().unwrap_or(0);
+        assert_eq!(event.attempt, requests, "job {}", event.message_id);
+    }
+    let total: u32 = per_job.values().sum();
+    assert!(
+        total < 20 * 4,
+        "{total} requests for 20 jobs: the breaker saved the retries of the outage"
+    );
+    let metrics = app.worker.deps.metrics.encode();
+    for to in ["open", "half_open", "closed"] {
+        let series = format!("herald_circuit_transitions_total{{environment=\"prod\",channel=\"ses\",region=\"us-east-1\",to=\"{to}\"}}");
+        assert!(sample(&metrics, &series).unwrap_or(0.0) >= 1.0, "{series}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_the_primary_region_down_jobs_go_through_the_failover_region() {
+    let secondary = FakeSes::start().await;
+    let failover = format!(
+        "failover = [{{ region = \"us-west-2\", endpoint_url = \"{}\" }}]\n",
+        secondary.url
+    );
+    let mut app = TestApp::configured("failover", &TIERS, |ses| {
+        format!("{}{BREAKER}", ses_config(&ses.url, &failover))
+    })
+    .await;
+    app.ses.set_default(Reply::server_error());
+
+    let mut first = Vec::new();
+    for n in 0..10 {
+        first.push(app.send_to(&format!("user{n}@example.com")).await);
+    }
+    let ended = app.terminal(first.len(), WAIT).await;
+    assert_eq!(ended.len(), first.len());
+    assert!(ended.iter().all(|e| e.kind == EventType::Sent), "{ended:?}");
+    let via_secondary = ended
+        .iter()
+        .filter(|e| e.event_data["region"] == "us-west-2")
+        .count();
+    assert!(via_secondary >= 1, "{ended:?}");
+    assert!(secondary.served() >= via_secondary);
+    assert_eq!(
+        state(&app, "us-east-1"),
+        2.0,
+        "the primary's breaker is open"
+    );
+    assert_eq!(state(&app, "us-west-2"), 0.0);
+
+    // The primary recovers; after its open period the next job is its probe,
+    // and jobs go back to it.
+    app.ses.set_default(Reply::Ok);
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let served_before = app.ses.served();
+    for n in 0..5 {
+        app.send_to(&format!("later{n}@example.com")).await;
+    }
+    let later = app.terminal(5, WAIT).await;
+    assert_eq!(later.len(), 5);
+    assert!(later.iter().all(|e| e.kind == EventType::Sent));
+    assert!(
+        later.iter().all(|e| e.event_data["region"] == "us-east-1"),
+        "{later:?}"
+    );
+    assert_eq!(app.ses.served() - served_before, 5);
+    assert_eq!(
+        state(&app, "us-east-1"),
+        0.0,
+        "the probe closed the primary's breaker"
+    );
+    app.stop().await;
+}
