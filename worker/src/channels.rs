@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::circuit::{Breaker, BreakerSettings};
-use crate::ratelimit::SendRateLimiter;
+use crate::ratelimit::{Fleet, SendRateLimiter};
 use crate::render::{SenderTemplates, TemplateStore};
 use crate::request::Node;
 use crate::ses::SesClient;
@@ -236,6 +236,12 @@ impl Routes {
     ) -> Result<Routes, Vec<String>> {
         let mut by_environment: HashMap<String, Vec<Arc<Route>>> = HashMap::new();
         let mut problems = Vec::new();
+        let fleet = settings
+            .rate_limit
+            .connect()
+            .map_err(|e| problems.push(e))
+            .ok()
+            .flatten();
         for (channel, channel_settings) in &settings.channels {
             for (environment, env) in &channel_settings.environments {
                 let at = format!("channels.{channel}.environments.{environment}");
@@ -260,6 +266,11 @@ impl Routes {
                     };
                     let share = f64::from(settings.limits.workers.max(1));
                     let limiter = send_rate_limiter(&at, env, &client, share).await;
+                    if let (Some(limiter), Some(connection)) = (&limiter, &fleet) {
+                        let r = &settings.rate_limit;
+                        let key = format!("{}rate:{channel}:{environment}", r.prefix);
+                        limiter.share_through(Fleet::new(connection.clone(), key, r.timeout), share);
+                    }
                     let breaker = env.circuit_breaker.unwrap_or(settings.circuit_breaker);
                     match targets(&at, env, client, breaker, ses_timeout).await {
                         Ok(targets) => (Transport::Ses(targets), limiter),

@@ -107,6 +107,9 @@ pub struct Metrics {
     /// SES requests that failed because the environment's credentials did
     /// (expired role, revoked key, none found): no retry can fix those.
     pub credential_failures: Family<EnvironmentLabels, Counter>,
+    /// Waits paced by this worker alone because the fleet's Redis did not
+    /// answer.
+    pub rate_limit_fallbacks: Family<RouteLabels, Counter>,
     /// 0 closed, 1 half-open, 2 open.
     pub circuit_state: Family<CircuitLabels, Gauge>,
     pub circuit_transitions: Family<TransitionLabels, Counter>,
@@ -223,6 +226,11 @@ impl Metrics {
                 r,
                 "herald_credential_failures",
                 "SES requests that failed on the environment's credentials",
+            ),
+            rate_limit_fallbacks: add(
+                r,
+                "herald_rate_limit_fallbacks",
+                "Sends paced by the worker alone (rate / limits.workers) because the fleet's Redis did not answer",
             ),
             circuit_state: add(
                 r,

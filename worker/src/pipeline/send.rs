@@ -51,14 +51,20 @@ pub async fn send_with_retries(
     let paused_for = policy.tiers.iter().max().copied().unwrap_or_default();
     let attempt = || async {
         if let Some(limiter) = &route.limiter {
-            let waited = tokio::select! {
-                waited = limiter.acquire(request.recipient_count()) => waited,
+            let acquired = tokio::select! {
+                acquired = limiter.acquire(request.recipient_count()) => acquired,
                 _ = ctx.stopping.cancelled() => {
                     returned.store(true, Ordering::Relaxed);
                     return Err(SendError::new(Retry::Permanent, "Stopping", "the worker is stopping"));
                 }
             };
-            metrics.rate_limit_wait.observe(waited.as_secs_f64());
+            metrics.rate_limit_wait.observe(acquired.waited.as_secs_f64());
+            if acquired.fell_back {
+                metrics
+                    .rate_limit_fallbacks
+                    .get_or_create(&crate::metrics::RouteLabels::of(route))
+                    .inc();
+            }
         }
         if !(ctx.settleable)() {
             returned.store(true, Ordering::Relaxed);

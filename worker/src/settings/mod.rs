@@ -41,6 +41,9 @@ pub struct Settings {
     pub idempotency: crate::ledger::IdempotencySettings,
     #[serde(default)]
     pub suppression: crate::ledger::SuppressionSettings,
+    /// Where the send rate lives: this worker, or Redis for the fleet.
+    #[serde(default)]
+    pub rate_limit: crate::ratelimit::RateLimitSettings,
     /// The circuit breaker of every channel/environment without its own.
     #[serde(default)]
     pub circuit_breaker: crate::circuit::BreakerSettings,
@@ -400,6 +403,7 @@ impl Settings {
         problems.extend(self.suppression.problems(&self.idempotency));
         problems.extend(self.feedback.problems());
         problems.extend(self.circuit_breaker.problems("circuit_breaker"));
+        problems.extend(self.rate_limit.problems());
         if self.feedback.enabled && self.server.listen.is_empty() {
             problems.push(
                 "feedback.enabled: the endpoint is served on server.listen, which is empty".into(),
