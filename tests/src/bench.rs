@@ -61,6 +61,8 @@ pub async fn publish_jobs(broker: &TestBroker, prefix: &str, n: usize, bytes: us
 pub struct EventCounter {
     pub arrivals: Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
     count: Arc<AtomicUsize>,
+    /// Message ids with a terminal event (sent, not sent, undelivered).
+    finished: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl EventCounter {
@@ -76,7 +78,8 @@ impl EventCounter {
             .unwrap();
         let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
         let count = Arc::new(AtomicUsize::new(0));
-        let (a, c) = (arrivals.clone(), count.clone());
+        let finished = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let (a, c, f) = (arrivals.clone(), count.clone(), finished.clone());
         tokio::spawn(async move {
             let _channel = channel;
             while let Some(Ok(delivery)) = consumer.next().await {
@@ -86,11 +89,39 @@ impl EventCounter {
                     .as_ref()
                     .map(|m| m.to_string())
                     .unwrap_or_default();
+                let terminal = matches!(
+                    delivery.routing_key.as_str(),
+                    "message.sent" | "message.not_sent" | "message.undelivered"
+                );
+                if terminal {
+                    f.lock().unwrap().insert(id.clone());
+                }
                 a.lock().unwrap().push((Instant::now(), id));
                 c.fetch_add(1, Ordering::SeqCst);
             }
         });
-        EventCounter { arrivals, count }
+        EventCounter {
+            arrivals,
+            count,
+            finished,
+        }
+    }
+
+    /// Waits until `n` distinct message ids have a terminal event (a job
+    /// redelivered after a crash may have two); whether they did within
+    /// `timeout`.
+    pub async fn wait_for_finished(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let finished = self.finished.lock().unwrap().len();
+            if finished >= n {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until `n` events arrived; returns when the n-th did.
@@ -233,6 +264,12 @@ impl HeraldProcess {
     /// Peak resident memory (VmHWM) so far, in bytes.
     pub fn peak_rss(&self) -> Option<u64> {
         ProcessStats::of(&self.child.id().to_string()).map(|s| s.peak_resident_bytes as u64)
+    }
+
+    /// `kill -9`, then wait: the process dies at whatever it was doing.
+    pub fn kill9(mut self) {
+        let _ = send_signal(self.child.id(), "KILL");
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, then wait.

@@ -269,7 +269,7 @@ impl Routes {
                     if let (Some(limiter), Some(connection)) = (&limiter, &fleet) {
                         let r = &settings.rate_limit;
                         let key = format!("{}rate:{channel}:{environment}", r.prefix);
-                        limiter.share_through(Fleet::new(connection.clone(), key, r.timeout), share);
+                        limiter.share_through(Fleet::new(connection.clone(), key, r), share);
                     }
                     let breaker = env.circuit_breaker.unwrap_or(settings.circuit_breaker);
                     match targets(&at, env, client, breaker, ses_timeout).await {

@@ -9,10 +9,14 @@
 //! 5. the worker's peak resident memory;
 //! 6. the send ledger's cost: (2) with `store = "off"`, `"embedded"` and
 //!    `"redis"`, each store's throughput, CPU per job and p99 latency beside
-//!    `"off"`'s.
+//!    `"off"`'s;
+//! 7. one send rate for a fleet: three workers sharing a 100 msg/s account
+//!    through Redis, against a fake SES that throttles anything beyond 100
+//!    in a rolling second; then the same while one worker is killed
+//!    (`kill -9`) and restarted.
 //!
-//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke | --ledger]`
-//! (`--ledger`: phase 6 alone)
+//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke | --ledger | --fleet]`
+//! (`--ledger`: phase 6 alone; `--fleet`: phase 7 alone)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +42,7 @@ struct Sizes {
     latency_jobs: usize,
     latency_rate: f64,
     rate_jobs: usize,
+    fleet_jobs: usize,
 }
 
 impl Sizes {
@@ -55,6 +60,7 @@ impl Sizes {
             latency_jobs: if smoke { 100 } else { 3000 },
             latency_rate: if smoke { 100.0 } else { 500.0 },
             rate_jobs: if smoke { 150 } else { 1000 },
+            fleet_jobs: if smoke { 300 } else { 3000 },
         }
     }
 }
@@ -79,6 +85,10 @@ async fn main() {
     ses.keep_bodies(false);
     if args.iter().any(|a| a == "--ledger") {
         measure_ledgers(&herald, &ses, &sizes).await;
+        return;
+    }
+    if args.iter().any(|a| a == "--fleet") {
+        measure_fleet(&herald, &ses, sizes.fleet_jobs).await;
         return;
     }
 
@@ -130,6 +140,81 @@ async fn main() {
         rss as f64 / 1048576.0
     );
     measure_ledgers(&herald, &ses, &sizes).await;
+    measure_fleet(&herald, &ses, sizes.fleet_jobs).await;
+}
+
+/// Workers of the fleet phase.
+const FLEET_WORKERS: usize = 3;
+
+/// (7): the fleet's rate, steady and through a worker's crash.
+async fn measure_fleet(herald: &Path, ses: &FakeSes, n: usize) {
+    for crash in [false, true] {
+        let (achieved, throttled, sent) = fleet_run(herald, ses, n, crash).await;
+        let what = match crash {
+            false => "7. fleet of 3, one 100/s rate   ",
+            true => "   the same, one worker kill -9'd",
+        };
+        println!("{what} {achieved:>7.1} msg/s   {throttled} throttled, {sent} SES requests for {n} jobs");
+    }
+}
+
+/// Three `herald run` sharing the rate and the ledger through Redis; with
+/// `crash`, one is killed a third of the way through and started again two
+/// seconds later. The rate over the fake SES's arrivals, throttles, and SES
+/// requests made.
+async fn fleet_run(herald: &Path, ses: &FakeSes, n: usize, crash: bool) -> (f64, usize, usize) {
+    let ns = unique("bench-fleet");
+    let broker = TestBroker::new(&ns, &[Duration::from_secs(10)]).await;
+    let events = EventCounter::start(&broker).await;
+    publish_jobs(&broker, "f", n, JOB_BYTES).await;
+    ses.reset();
+    ses.enforce_rate(Some(RATE as usize));
+    let shared = format!(
+        "[limits]\nworkers = {FLEET_WORKERS}\n[rate_limit]\nstore = \"redis\"\nprefix = \"{ns}:\"\n\
+         [idempotency]\nstore = \"redis\"\nprefix = \"{ns}:\"\n"
+    );
+    let config = |_: usize| {
+        format!(
+            "{}\n{shared}",
+            herald_config(&broker, ses, "", &format!("max_send_rate = {RATE}"), "")
+        )
+    };
+    let mut workers: Vec<Option<HeraldProcess>> = (0..FLEET_WORKERS)
+        .map(|i| {
+            Some(HeraldProcess::start(
+                herald,
+                &config(i),
+                &format!("{ns}-{i}"),
+            ))
+        })
+        .collect();
+    if crash {
+        let third = Duration::from_secs_f64(n as f64 / RATE / 3.0);
+        tokio::time::sleep(third).await;
+        if let Some(doomed) = workers[0].take() {
+            doomed.kill9();
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        workers[0] = Some(HeraldProcess::start(
+            herald,
+            &config(0),
+            &format!("{ns}-0b"),
+        ));
+    }
+    let done = events.wait_for_finished(n, Duration::from_secs(600)).await;
+    assert!(done, "every job ends in an event");
+    for worker in workers.into_iter().flatten() {
+        worker.stop();
+    }
+    ses.enforce_rate(None);
+    let arrivals = ses.arrivals();
+    let span = (*arrivals.last().unwrap() - arrivals[0]).as_secs_f64();
+    broker.cleanup().await;
+    (
+        (arrivals.len() - 1) as f64 / span,
+        ses.throttled(),
+        arrivals.len(),
+    )
 }
 
 /// (2) with each ledger store, one after the other in this run: throughput

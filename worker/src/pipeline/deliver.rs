@@ -72,12 +72,29 @@ pub async fn deliver(
         release_early(deps, &job.id, early).await;
         return outcome;
     }
+    // The first request's turn at the rate limiter comes before the claim,
+    // so that the claim's lease covers the SES request, not the wait.
+    let paced = match &route.limiter {
+        Some(limiter) => match send::pace(limiter, route, &deps.metrics, request, ctx).await {
+            Some(()) => true,
+            None => return Outcome::Returned("the worker is stopping; the job had not been sent"),
+        },
+        None => false,
+    };
     let (token, in_doubt) = match permit(deps, route, job, ctx, early).await {
         Permit::Send { token, in_doubt } => (token, in_doubt),
         Permit::Done(outcome) => return *outcome,
     };
     let policy = &deps.settings.retry;
-    let report = send::send_with_retries(targets, route, &deps.metrics, policy, request, ctx).await;
+    let send = send::Send {
+        targets,
+        route,
+        metrics: &deps.metrics,
+        policy,
+        request,
+        paced,
+    };
+    let report = send::send_with_retries(send, ctx).await;
     let attempts = ctx.history.attempts.saturating_add(report.attempts);
     // With failover regions, events say which region sent.
     let region = report.region.filter(|_| targets.len() > 1);

@@ -196,7 +196,13 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
     let id = job.id.clone();
     let claim = async {
         match &route.transport {
-            Transport::Ses(_) => deliver::claim_early(deps, &id, ctx).await,
+            // A paced route claims after its rate-limit wait, not before: a
+            // claim held while waiting would leave the job in doubt if the
+            // worker died, though nothing was sent.
+            Transport::Ses(_) if route.limiter.is_none() => {
+                deliver::claim_early(deps, &id, ctx).await
+            }
+            Transport::Ses(_) => None,
             Transport::Sandbox { .. } => None,
         }
     };

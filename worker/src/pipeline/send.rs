@@ -13,6 +13,7 @@ use super::{policy, Context};
 use crate::channels::{Route, SesTarget};
 use crate::circuit::{Admit, Phase, Transition, Verdict};
 use crate::metrics::Metrics;
+use crate::ratelimit::SendRateLimiter;
 use crate::request::SendRequest;
 use crate::ses::{Retry, SendError};
 use crate::settings::RetrySettings;
@@ -33,37 +34,71 @@ pub struct SendReport {
     pub circuit_wait: Option<Duration>,
 }
 
-/// Sends `request`, retrying transient failures in process while the policy
-/// allows. No retry starts once the delivery can no longer be settled.
-pub async fn send_with_retries(
-    targets: &[SesTarget],
+/// One email's SES requests: where, what, and under which policy.
+pub struct Send<'a> {
+    pub targets: &'a [SesTarget],
+    pub route: &'a Route,
+    pub metrics: &'a Metrics,
+    pub policy: &'a RetrySettings,
+    pub request: &'a SendRequest,
+    /// The first request's turn at the rate limiter was taken already.
+    pub paced: bool,
+}
+
+/// Waits for the request's turn at the rate limiter; `None` when the worker
+/// began to stop meanwhile.
+pub async fn pace(
+    limiter: &SendRateLimiter,
     route: &Route,
     metrics: &Metrics,
-    policy: &RetrySettings,
     request: &SendRequest,
     ctx: Context<'_>,
-) -> SendReport {
+) -> Option<()> {
+    let acquired = tokio::select! {
+        acquired = limiter.acquire(request.recipient_count()) => acquired,
+        _ = ctx.stopping.cancelled() => return None,
+    };
+    metrics
+        .rate_limit_wait
+        .observe(acquired.waited.as_secs_f64());
+    if acquired.fell_back {
+        metrics
+            .rate_limit_fallbacks
+            .get_or_create(&crate::metrics::RouteLabels::of(route))
+            .inc();
+    }
+    Some(())
+}
+
+/// Sends the request, retrying transient failures in process while the
+/// policy allows. No retry starts once the delivery can no longer be
+/// settled.
+pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
+    let Send {
+        targets,
+        route,
+        metrics,
+        policy,
+        request,
+        paced,
+    } = send;
     let quick_retries = policy::quick_retries(policy, ctx.history);
     let made = AtomicU32::new(0);
     let returned = AtomicBool::new(false);
+    let first_paced = AtomicBool::new(paced);
     let region = Mutex::new(None);
     let circuit_wait = Mutex::new(None);
     let paused_for = policy.tiers.iter().max().copied().unwrap_or_default();
     let attempt = || async {
-        if let Some(limiter) = &route.limiter {
-            let acquired = tokio::select! {
-                acquired = limiter.acquire(request.recipient_count()) => acquired,
-                _ = ctx.stopping.cancelled() => {
-                    returned.store(true, Ordering::Relaxed);
-                    return Err(SendError::new(Retry::Permanent, "Stopping", "the worker is stopping"));
-                }
-            };
-            metrics.rate_limit_wait.observe(acquired.waited.as_secs_f64());
-            if acquired.fell_back {
-                metrics
-                    .rate_limit_fallbacks
-                    .get_or_create(&crate::metrics::RouteLabels::of(route))
-                    .inc();
+        let needs_turn = !first_paced.swap(false, Ordering::Relaxed);
+        if let (Some(limiter), true) = (&route.limiter, needs_turn) {
+            if pace(limiter, route, metrics, request, ctx).await.is_none() {
+                returned.store(true, Ordering::Relaxed);
+                return Err(SendError::new(
+                    Retry::Permanent,
+                    "Stopping",
+                    "the worker is stopping",
+                ));
             }
         }
         if !(ctx.settleable)() {

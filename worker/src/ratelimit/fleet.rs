@@ -52,6 +52,11 @@ pub struct RateLimitSettings {
     /// How long one Redis call may take before the worker paces alone.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// The share of `max_send_rate` the fleet leaves unused. Its slots are
+    /// exactly `1 / rate` apart, but requests reach SES a few milliseconds
+    /// off them, and a rolling second at exactly the rate then counts one
+    /// too many: SES would throttle it.
+    pub headroom: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -70,6 +75,7 @@ impl Default for RateLimitSettings {
             url: Secret::new("redis://127.0.0.1:6379/0"),
             prefix: "herald:".into(),
             timeout: Duration::from_millis(250),
+            headroom: 0.02,
         }
     }
 }
@@ -83,6 +89,9 @@ impl RateLimitSettings {
         {
             problems.push("rate_limit.url: must be a redis:// or redis+unix:// URL".into());
         }
+        if !(0.0..0.5).contains(&self.headroom) {
+            problems.push("rate_limit.headroom: must be at least 0 and below 0.5".into());
+        }
         if self.timeout.is_zero() {
             problems.push("rate_limit.timeout: must be longer than zero".into());
         }
@@ -94,8 +103,8 @@ impl RateLimitSettings {
         if self.store == RateStore::Local {
             return Ok(None);
         }
-        let client = redis::Client::open(self.url.expose())
-            .map_err(|e| format!("rate_limit.url: {e}"))?;
+        let client =
+            redis::Client::open(self.url.expose()).map_err(|e| format!("rate_limit.url: {e}"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
@@ -112,20 +121,24 @@ pub struct Fleet {
     connection: ConnectionManager,
     key: String,
     timeout: Duration,
+    /// Of the rate, the share used (`1 - headroom`).
+    used: f64,
 }
 
 impl Fleet {
-    pub fn new(connection: ConnectionManager, key: String, timeout: Duration) -> Fleet {
+    pub fn new(connection: ConnectionManager, key: String, settings: &RateLimitSettings) -> Fleet {
         Fleet {
             connection,
             key,
-            timeout,
+            timeout: settings.timeout,
+            used: 1.0 - settings.headroom,
         }
     }
 
     /// Reserves a slot for `recipients` messages at `per_second`, waiting
     /// as the schedule says; an error when Redis did not answer in time.
     pub async fn acquire(&self, recipients: u32, per_second: f64) -> Result<(), redis::RedisError> {
+        let per_second = per_second * self.used;
         let interval_us = (1_000_000.0 / per_second.max(0.001)).round() as u64;
         let take = interval_us.saturating_mul(u64::from(recipients.max(1)));
         let horizon_us = HORIZON.as_micros() as u64;
@@ -136,7 +149,9 @@ impl Fleet {
             let call = invocation.invoke_async::<i64>(&mut connection);
             let answer = tokio::time::timeout(self.timeout, call)
                 .await
-                .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
+                .map_err(|_| {
+                    redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
+                })??;
             let wait = Duration::from_micros(answer.unsigned_abs());
             tokio::time::sleep(wait).await;
             if answer >= 0 {

@@ -104,7 +104,10 @@ impl SendRateLimiter {
                 fell_back: false,
             };
         };
-        let retry_at = *self.fleet_retry_at.lock().unwrap_or_else(|p| p.into_inner());
+        let retry_at = *self
+            .fleet_retry_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let result = match retry_at {
             Some(at) if Instant::now() < at => None,
             _ => Some(fleet.acquire(n, self.rate() * workers).await),
@@ -116,8 +119,10 @@ impl SendRateLimiter {
             },
             failed => {
                 if let Some(Err(e)) = failed {
-                    *self.fleet_retry_at.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some(Instant::now() + FLEET_RETRY);
+                    *self
+                        .fleet_retry_at
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + FLEET_RETRY);
                     self.warn_fell_back(&e);
                 }
                 self.acquire_local(n).await;
