@@ -45,6 +45,7 @@ pub mod pipeline;
 pub mod preview;
 pub mod process_metrics;
 pub mod ratelimit;
+pub mod reload;
 pub mod render;
 pub mod request;
 pub mod ses;

@@ -110,6 +110,9 @@ pub struct Metrics {
     /// Waits paced by this worker alone because the fleet's Redis did not
     /// answer.
     pub rate_limit_fallbacks: Family<RouteLabels, Counter>,
+    pub config_reload_failures: Counter,
+    /// When the configuration in use was loaded (at start or by a reload).
+    pub config_last_reload_success: Gauge<f64, std::sync::atomic::AtomicU64>,
     /// 0 closed, 1 half-open, 2 open.
     pub circuit_state: Family<CircuitLabels, Gauge>,
     pub circuit_transitions: Family<TransitionLabels, Counter>,
@@ -232,6 +235,16 @@ impl Metrics {
                 "herald_rate_limit_fallbacks",
                 "Sends paced by the worker alone (rate / limits.workers) because the fleet's Redis did not answer",
             ),
+            config_reload_failures: add(
+                r,
+                "herald_config_reload_failures",
+                "Reloads refused because the configuration or a template was invalid",
+            ),
+            config_last_reload_success: add(
+                r,
+                "herald_config_last_reload_success_timestamp_seconds",
+                "When the configuration in use was loaded, in Unix seconds",
+            ),
             circuit_state: add(
                 r,
                 "herald_circuit_state",
@@ -295,6 +308,14 @@ impl Metrics {
             })
             .inc();
         self.ses_request_duration.observe(seconds);
+    }
+
+    /// Records that the configuration in use was loaded now.
+    pub fn config_reloaded(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.config_last_reload_success.set(now);
     }
 
     /// Sets a breaker's state and counts its transition to `to`.

@@ -18,9 +18,10 @@ use crate::request::prepare;
 /// `herald run`: the worker, until SIGTERM or Ctrl-C.
 pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
     let loaded = load(config, Mode::Live, |_| {}).await?;
-    let deps = loaded.deps;
+    let deps = loaded.deps.clone();
     let source = loaded
         .source
+        .as_ref()
         .map_or("(built in)".into(), |p| p.display().to_string());
     tracing::info!(config = %source, "configuration loaded");
     let health = Arc::new(Health::default());
@@ -43,11 +44,30 @@ pub async fn run(config: Option<&Path>) -> Result<(), CliError> {
             .await
             .map_err(CliError::usage)?;
     }
+    deps.metrics.config_reloaded();
+    let (current, jobs_take) = tokio::sync::watch::channel(deps.clone());
+    let (trigger, triggers) = tokio::sync::mpsc::channel(4);
+    #[cfg(unix)]
+    crate::reload::on_sighup(trigger.clone())
+        .map_err(|e| anyhow::anyhow!("cannot listen for SIGHUP: {e}"))?;
+    if deps.settings.templates.watch {
+        crate::reload::watch_templates(&deps.settings.templates.dir, trigger)
+            .map_err(|e| CliError::usage(anyhow::anyhow!("templates.watch: {e}")))?;
+    }
+    tokio::spawn(crate::reload::serve(
+        loaded.source.clone(),
+        current,
+        triggers,
+    ));
     // On the runtime's workers, not on the thread blocked in `main`: a job
     // task spawned from a worker thread starts there, without waking another.
-    tokio::spawn(consumer::run(deps, health, shutdown_signal()))
-        .await
-        .map_err(|e| anyhow::anyhow!("the worker task failed: {e}"))??;
+    tokio::spawn(consumer::run_reloadable(
+        jobs_take,
+        health,
+        shutdown_signal(),
+    ))
+    .await
+    .map_err(|e| anyhow::anyhow!("the worker task failed: {e}"))??;
     tracing::info!("stopped");
     Ok(())
 }

@@ -59,6 +59,26 @@ pub async fn build(
     origin: Option<&str>,
     mode: Mode,
 ) -> Result<Deps, ConfigError> {
+    build_with(settings, origin, mode, None).await
+}
+
+/// What a reload builds: new settings, templates and routes over the
+/// running worker's ledger and metrics.
+pub async fn rebuild(
+    settings: Settings,
+    origin: Option<&str>,
+    mode: Mode,
+    running: &Deps,
+) -> Result<Deps, ConfigError> {
+    build_with(settings, origin, mode, Some(running)).await
+}
+
+async fn build_with(
+    settings: Settings,
+    origin: Option<&str>,
+    mode: Mode,
+    running: Option<&Deps>,
+) -> Result<Deps, ConfigError> {
     let mut problems = settings.problems();
     let templates = load_templates(&settings, origin.is_none(), &mut problems);
     let timeout = settings.limits.ses_attempt_timeout(&settings.shutdown);
@@ -66,7 +86,11 @@ pub async fn build(
         .await
         .map_err(|p| problems.extend(p))
         .ok();
+    let kept = running
+        .map(|r| r.ledger.clone())
+        .filter(|l| l.kind() != crate::ledger::StoreKind::Off);
     let ledger = match &routes {
+        _ if kept.is_some() => kept,
         Some(routes) if problems.is_empty() && routes.sends_through_ses() => {
             Ledger::open(&settings.idempotency)
                 .await
@@ -77,7 +101,7 @@ pub async fn build(
     };
     match (routes, ledger) {
         (Some(routes), Some(ledger)) if problems.is_empty() => {
-            let metrics = Arc::new(Metrics::new());
+            let metrics = running.map_or_else(|| Arc::new(Metrics::new()), |r| r.metrics.clone());
             Ok(Deps::new(settings, templates, routes, metrics, ledger))
         }
         _ => Err(ConfigError {

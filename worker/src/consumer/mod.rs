@@ -54,13 +54,25 @@ pub async fn run(
     health: Arc<Health>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let (_keep, current) = tokio::sync::watch::channel(deps);
+    run_reloadable(current, health, shutdown).await
+}
+
+/// [`run`], where each new job takes the configuration `current` holds at
+/// the time: a reload swaps it, and jobs in flight finish on theirs.
+pub async fn run_reloadable(
+    current: tokio::sync::watch::Receiver<Arc<Deps>>,
+    health: Arc<Health>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let deps = current.borrow().clone();
     let mut shutdown = std::pin::pin!(shutdown);
     let ledger = tokio::spawn(watch_ledger(deps.clone(), health.clone()));
     let _stop_watching = AbortOnDrop(ledger);
     let mut backoff = Duration::from_millis(500);
     loop {
         let started = Instant::now();
-        match session(&deps, &health, shutdown.as_mut()).await {
+        match session(&current, &health, shutdown.as_mut()).await {
             Ok(()) => return Ok(()),
             Err(e) => {
                 health.set_ready(false);
@@ -86,10 +98,11 @@ pub async fn run(
 
 /// One connection's life: connect, declare, consume until shutdown or failure.
 async fn session(
-    deps: &Arc<Deps>,
+    current: &tokio::sync::watch::Receiver<Arc<Deps>>,
     health: &Arc<Health>,
     mut shutdown: Pin<&mut impl Future<Output = ()>>,
 ) -> anyhow::Result<()> {
+    let deps = &current.borrow().clone();
     let amqp = &deps.settings.amqp;
     let connection = tokio::select! {
         c = amqp::connect_recovering(amqp) => c?,
@@ -143,6 +156,7 @@ async fn session(
     let mut tasks = JoinSet::new();
     let jobs = Jobs {
         deps,
+        current,
         publisher: &publisher,
         channel: &channel,
         stop: &stop,
@@ -172,7 +186,10 @@ pub struct Stop {
 
 /// What the consume loop hands to every job.
 struct Jobs<'a> {
+    /// The configuration of this session's start: its broker settings.
     deps: &'a Arc<Deps>,
+    /// The configuration each new job takes.
+    current: &'a tokio::sync::watch::Receiver<Arc<Deps>>,
     publisher: &'a Publisher,
     channel: &'a lapin::Channel,
     stop: &'a Arc<Stop>,
@@ -203,7 +220,8 @@ impl Jobs<'_> {
                 next = consumer.next() => match next {
                     Some(Ok(delivery)) => {
                         let permit = permits.clone().acquire_owned().await.expect("never closed");
-                        let job = handle(self.deps.clone(), self.publisher.clone(), self.channel.clone(), self.stop.clone(), budget.clone(), delivery);
+                        let deps = self.current.borrow().clone();
+                        let job = handle(deps, self.publisher.clone(), self.channel.clone(), self.stop.clone(), budget.clone(), delivery);
                         tasks.spawn(async move {
                             job.await;
                             drop(permit);

@@ -33,7 +33,7 @@ use ses_events::{Correlation, Mapped};
 use sns::{Kind, SnsMessage};
 
 /// The `[feedback]` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedbackSettings {
     /// Serve `POST /sns` on `server.listen`.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::settings::{interpolate, Secret, EMBEDDED_CONFIG};
 
 /// Where the send ledger lives and how it judges a claim.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IdempotencySettings {
     pub store: StoreKind,

@@ -56,7 +56,7 @@ pub struct Settings {
 }
 
 /// Broker connection, topology names and consumer tuning.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AmqpSettings {
     pub url: Secret,
@@ -115,7 +115,7 @@ impl AmqpSettings {
 }
 
 /// The HTTP endpoint for `/metrics`, `/healthz` and `/readyz`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     /// Address to listen on; empty turns the endpoint off.
@@ -135,12 +135,15 @@ impl Default for ServerSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct TemplateSettings {
     pub dir: PathBuf,
+    /// Reload (as on SIGHUP) when a file under `dir` changes.
+    pub watch: bool,
 }
 
 impl Default for TemplateSettings {
     fn default() -> Self {
         TemplateSettings {
             dir: PathBuf::from("templates"),
+            watch: false,
         }
     }
 }
@@ -272,7 +275,7 @@ impl Limits {
 }
 
 /// Stopping within the pod's grace period.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ShutdownSettings {
     /// From SIGTERM, how long jobs in flight may take; then jobs not yet sent
