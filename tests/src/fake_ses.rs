@@ -95,6 +95,8 @@ struct Inner {
     /// Throttle past this many requests in any rolling second, as SES does.
     rate_limit: Mutex<Option<usize>>,
     throttled: AtomicUsize,
+    /// Identities `GetEmailIdentity` reports verified; others are unknown.
+    verified: Mutex<std::collections::HashSet<String>>,
 }
 
 /// A running fake SES on a free loopback port.
@@ -112,6 +114,7 @@ impl FakeSes {
         let app = Router::new()
             .route("/v2/email/outbound-emails", post(send_email))
             .route("/v2/email/account", get(get_account))
+            .route("/v2/email/identities/{identity}", get(get_email_identity))
             // SES takes emails up to 40 MB, sent as base64 in JSON.
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(inner.clone());
@@ -119,6 +122,15 @@ impl FakeSes {
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeSes { url, inner }
+    }
+
+    /// Makes `GetEmailIdentity` report `identity` verified.
+    pub fn verify(&self, identity: &str) {
+        self.inner
+            .verified
+            .lock()
+            .unwrap()
+            .insert(identity.to_owned());
     }
 
     /// Answers these replies in order, then the default.
@@ -323,6 +335,28 @@ async fn answer(inner: &Inner, arrived: std::time::Instant, mut reply: Reply) ->
 }
 
 const HALF_TICK: Duration = Duration::from_micros(500);
+
+/// `GetEmailIdentity`: verified, or `NotFoundException`.
+async fn get_email_identity(
+    State(inner): State<Arc<Inner>>,
+    axum::extract::Path(identity): axum::extract::Path<String>,
+) -> Response {
+    if inner.verified.lock().unwrap().contains(&identity) {
+        let kind = if identity.contains('@') {
+            "EMAIL_ADDRESS"
+        } else {
+            "DOMAIN"
+        };
+        return Json(json!({ "IdentityType": kind, "VerifiedForSendingStatus": true }))
+            .into_response();
+    }
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        [("x-amzn-ErrorType", "NotFoundException")],
+        Json(json!({ "message": format!("Email identity {identity} does not exist.") })),
+    )
+        .into_response()
+}
 
 async fn get_account() -> Json<Value> {
     Json(json!({

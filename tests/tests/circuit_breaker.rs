@@ -160,3 +160,75 @@ async fn with_the_primary_region_down_jobs_go_through_the_failover_region() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_environment_with_a_global_endpoint_signs_with_sigv4a() {
+    let mut app =
+        TestApp::start("global-endpoint", &TIERS, "endpoint_id = \"abc123.456def\"").await;
+    app.send_to("ada@example.com").await;
+    let ended = app.terminal(1, WAIT).await;
+    assert_eq!(
+        ended.first().map(|e| e.kind),
+        Some(EventType::Sent),
+        "{ended:?}"
+    );
+    let request = app.ses.requests().pop().expect("one request");
+    assert_eq!(request.body["EndpointId"], "abc123.456def");
+    assert!(
+        request.authorization.starts_with("AWS4-ECDSA-P256-SHA256 "),
+        "signed with SigV4a: {}",
+        request.authorization
+    );
+    app.stop().await;
+}
+
+/// The fake SES answers on this test's runtime while `herald check` runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_asks_each_region_whether_the_sender_is_verified() {
+    let (primary, secondary) = (FakeSes::start().await, FakeSes::start().await);
+    let config = format!(
+        "[templates]\ndir = \"{}\"\n{}",
+        herald_tests::worker::example_templates_dir().display(),
+        ses_config(
+            &primary.url,
+            &format!(
+                "failover = [{{ region = \"eu-west-3\", endpoint_url = \"{}\" }}]\n",
+                secondary.url
+            )
+        )
+    );
+    let file = std::env::temp_dir().join(format!("{}.toml", herald_tests::unique("check-regions")));
+    std::fs::write(&file, config).unwrap();
+    let check = || {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(herald_tests::herald_bin())
+                .args(["check", "--config"])
+                .arg(&file)
+                .output()
+                .unwrap()
+        })
+    };
+    primary.verify("notify@example.com");
+    let refused = check().await.unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the sender notify@example.com is not verified in eu-west-3"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("in us-east-1"),
+        "verified in the primary region: {stderr}"
+    );
+
+    // A verified domain covers its addresses.
+    secondary.verify("example.com");
+    let passed = check().await.unwrap();
+    assert!(
+        passed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passed.stderr)
+    );
+    let _ = std::fs::remove_file(&file);
+}

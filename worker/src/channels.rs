@@ -155,6 +155,71 @@ pub async fn credential_problems(settings: &Settings) -> Vec<String> {
     problems
 }
 
+/// For every environment with failover regions: whether its sender (its
+/// `from_address` rendered with the environment's `vars`) is verified in
+/// each of its regions, asked of SES with `GetEmailIdentity`. Problems, and
+/// notes for what could not be asked (no permission, a sender that depends
+/// on the job).
+pub async fn identity_problems(settings: &Settings) -> (Vec<String>, Vec<String>) {
+    let (mut problems, mut notes) = (Vec::new(), Vec::new());
+    let timeout = settings.limits.ses_timeout;
+    for (channel, channel_settings) in &settings.channels {
+        for (environment, env) in &channel_settings.environments {
+            if env.sandbox || env.failover.is_empty() {
+                continue;
+            }
+            let at = format!("channels.{channel}.environments.{environment}");
+            let Some(sender) = sender_address(env) else {
+                notes.push(format!("{at}: from_address depends on the job; its identity in the failover regions is not checked"));
+                continue;
+            };
+            let regions = std::iter::once((env.region.clone(), env.endpoint_url.clone())).chain(
+                env.failover
+                    .iter()
+                    .map(|f| (Some(f.region.clone()), f.endpoint_url.clone())),
+            );
+            for (region, endpoint_url) in regions {
+                let mut one = env.clone();
+                one.region = region.clone();
+                one.endpoint_url = endpoint_url;
+                let region = region.unwrap_or_default();
+                let client = SesClient::build(&one, timeout).await;
+                match verified(&client, &sender).await {
+                    Ok(true) => {}
+                    Ok(false) => problems.push(format!(
+                        "{at}: the sender {sender} is not verified in {region}: verify it there, or jobs failed over to {region} are refused"
+                    )),
+                    Err(e) => notes.push(format!(
+                        "{at}: cannot check the sender {sender} in {region} ({e})"
+                    )),
+                }
+            }
+        }
+    }
+    (problems, notes)
+}
+
+/// The address, else its domain, verified for sending.
+async fn verified(client: &SesClient, address: &str) -> Result<bool, String> {
+    if client.identity_verified(address).await? == Some(true) {
+        return Ok(true);
+    }
+    let domain = address.rsplit_once('@').map_or(address, |(_, d)| d);
+    Ok(client.identity_verified(domain).await? == Some(true))
+}
+
+/// `from_address` rendered with the environment's `vars` alone; `None` when
+/// it needs more than that.
+fn sender_address(env: &EnvironmentSettings) -> Option<String> {
+    let parser = liquid::ParserBuilder::with_stdlib().build().ok()?;
+    let template = parser.parse(&env.from_address).ok()?;
+    let vars = liquid::model::to_value(&env.vars).ok()?;
+    let globals = liquid::object!({ "vars": vars });
+    let address = template.render(&globals).ok()?;
+    let address = address.trim();
+    (address.contains('@') && !address.contains('{')).then(|| address.to_owned())
+}
+
 /// How often `max_send_rate = "auto"` reads the quota again.
 const QUOTA_REFRESH: Duration = Duration::from_secs(300);
 

@@ -51,9 +51,14 @@ pub async fn run(config: Option<&Path>, offline: bool) -> Result<(), CliError> {
     .await;
     let routes = routes.map_err(|p| report.problems.extend(p)).ok();
     if !offline {
-        report
-            .problems
-            .extend(crate::channels::credential_problems(&settings).await);
+        let credentials = crate::channels::credential_problems(&settings).await;
+        let checked = credentials.is_empty();
+        report.problems.extend(credentials);
+        if checked {
+            let (problems, notes) = crate::channels::identity_problems(&settings).await;
+            report.problems.extend(problems);
+            report.notes.extend(notes);
+        }
     }
     lint_senders(&settings, &config_text, &mut report);
     if let Some(files) = &files {

@@ -125,6 +125,7 @@ fn computed_fields(route: &Route, job: &Job, email: &RenderedEmail) -> RequestFi
             .settings
             .configuration_set_for_send()
             .map(str::to_owned),
+        endpoint_id: route.settings.endpoint_id.clone(),
         ..RequestFields::default()
     }
 }

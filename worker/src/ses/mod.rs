@@ -70,6 +70,24 @@ impl SesClient {
         }
     }
 
+    /// Whether SES may send as `identity` (an address or a domain) in this
+    /// client's region: `Ok(None)` when SES does not know it.
+    pub async fn identity_verified(&self, identity: &str) -> Result<Option<bool>, String> {
+        use aws_sdk_sesv2::error::ProvideErrorMetadata;
+        match self
+            .client
+            .get_email_identity()
+            .email_identity(identity)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(output.verified_for_sending_status())),
+            Err(e) if e.code() == Some("NotFoundException") => Ok(None),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+            Err(e) => Err(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()),
+        }
+    }
+
     /// Sends one email. Any 2xx answer is an acceptance: SES has the email.
     /// Returns SES's message id, or `None` when the answer could not be read
     /// or lacked one.

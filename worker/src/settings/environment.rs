@@ -91,6 +91,11 @@ pub struct EnvironmentSettings {
     /// is open (SPEC §11). The sender identity must be verified there too.
     #[serde(default)]
     pub failover: Vec<FailoverRegion>,
+    /// An SES multi-region (Global) endpoint's id: SES routes each email to
+    /// a healthy region of the endpoint itself; requests are signed with
+    /// SigV4a. An alternative to `failover`.
+    #[serde(default)]
+    pub endpoint_id: Option<String>,
     /// This environment's circuit breaker, instead of `[circuit_breaker]`.
     #[serde(default)]
     pub circuit_breaker: Option<crate::circuit::BreakerSettings>,
@@ -176,6 +181,19 @@ impl EnvironmentSettings {
         }
         if !self.sandbox && self.region.as_deref().unwrap_or("").is_empty() {
             problems.push("region: required unless sandbox = true".to_owned());
+        }
+        if self.endpoint_id.is_some() && !self.failover.is_empty() {
+            problems.push(
+                "endpoint_id: a multi-region endpoint fails over by itself; give it or failover, not both"
+                    .to_owned(),
+            );
+        }
+        for (i, f) in self.failover.iter().enumerate() {
+            if f.region.trim().is_empty() || Some(f.region.as_str()) == self.region.as_deref() {
+                problems.push(format!(
+                    "failover[{i}].region: must name a region other than the environment's"
+                ));
+            }
         }
         if let Some(Auth::AssumeRole {
             access_key_id,
