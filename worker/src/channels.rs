@@ -307,6 +307,14 @@ impl Routes {
             .map_err(|e| problems.push(e))
             .ok()
             .flatten();
+        if let Some(connection) = &fleet {
+            // Connect now, not on the first send: a first request that
+            // waits for the handshake would pace that worker alone.
+            let mut connection = connection.clone();
+            tokio::spawn(async move {
+                let _: Result<String, _> = redis::cmd("PING").query_async(&mut connection).await;
+            });
+        }
         for (channel, channel_settings) in &settings.channels {
             for (environment, env) in &channel_settings.environments {
                 let at = format!("channels.{channel}.environments.{environment}");

@@ -1,10 +1,28 @@
 //! Logs: human-readable or JSON lines on stderr, filtered by `RUST_LOG`.
 //! Human logs are coloured only on a terminal, and never with `NO_COLOR`.
+//!
+//! Lines are written by a thread of their own (tracing-appender's
+//! non-blocking writer): a job never waits on a slow pipe or disk. When that
+//! thread falls [`BUFFERED_LINES`] behind, new lines are dropped and counted
+//! (`herald_log_lines_dropped_total`).
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
+use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+
+/// Lines waiting for the writer thread at most; past it they are dropped.
+pub const BUFFERED_LINES: usize = 64 * 1024;
+
+/// The writer's count of dropped lines, once logging is set up.
+static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
+
+/// Log lines dropped because the writer fell behind.
+pub fn dropped_lines() -> u64 {
+    DROPPED.get().map_or(0, |c| c.dropped_lines() as u64)
+}
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,8 +49,10 @@ const AWS_CRATES: &[&str] = &[
     "aws_smithy_types",
 ];
 
-/// Installs the global subscriber; `default_level` applies without `RUST_LOG`.
-pub fn init(format: LogFormat, default_level: &str) {
+/// Installs the global subscriber; `default_level` applies without
+/// `RUST_LOG`. Keep the guard until the end: dropping it writes the lines
+/// still waiting.
+pub fn init(format: LogFormat, default_level: &str) -> WorkerGuard {
     let mut filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     for target in AWS_CRATES {
@@ -43,10 +63,16 @@ pub fn init(format: LogFormat, default_level: &str) {
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR"),
     );
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(BUFFERED_LINES)
+        .thread_name("herald-log")
+        .finish(std::io::stderr());
+    let _ = DROPPED.set(writer.error_counter());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder
@@ -55,6 +81,7 @@ pub fn init(format: LogFormat, default_level: &str) {
             .with_current_span(true)
             .try_init(),
     };
+    guard
 }
 
 /// Colour codes only help a person at a terminal; in a file or a log

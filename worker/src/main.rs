@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    herald_worker::logging::init(cli.log_format, cli.command.default_log_level());
+    let logs = herald_worker::logging::init(cli.log_format, cli.command.default_log_level());
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = std::env::var("HERALD_WORKER_THREADS")
         .ok()
@@ -29,7 +29,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let result = runtime.block_on(cli::run(cli));
+    // The lines still waiting go out before the closing error.
+    drop(logs);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", herald_worker::logging::chain(&e.error));

@@ -146,16 +146,43 @@ async fn main() {
 /// Workers of the fleet phase.
 const FLEET_WORKERS: usize = 3;
 
-/// (7): the fleet's rate, steady and through a worker's crash.
+/// (7): the fleet's rate, steady and through a worker's crash, and what one
+/// reservation in Redis costs a message.
 async fn measure_fleet(herald: &Path, ses: &FakeSes, n: usize) {
+    let calls = 2000;
+    let per_call = reservation_cost(calls).await;
+    println!(
+        "7. fleet rate: one Redis reservation {:>6.0} µs per message (mean of {calls}, nothing to wait for)",
+        per_call.as_secs_f64() * 1e6
+    );
     for crash in [false, true] {
         let (achieved, throttled, sent) = fleet_run(herald, ses, n, crash).await;
         let what = match crash {
-            false => "7. fleet of 3, one 100/s rate   ",
+            false => "   fleet of 3, one 100/s rate   ",
             true => "   the same, one worker kill -9'd",
         };
         println!("{what} {achieved:>7.1} msg/s   {throttled} throttled, {sent} SES requests for {n} jobs");
     }
+}
+
+/// The mean time of a reservation on the fleet's schedule in Redis, at a
+/// rate so high that no call waits: the limiter's own cost per message.
+async fn reservation_cost(calls: u32) -> Duration {
+    use herald_worker::ratelimit::{Fleet, RateLimitSettings, RateStore, SendRateLimiter};
+    let settings = RateLimitSettings {
+        store: RateStore::Redis,
+        ..RateLimitSettings::default()
+    };
+    let connection = settings.connect().unwrap().expect("a Redis connection");
+    let limiter = SendRateLimiter::new(1e9);
+    let key = format!("{}:rate", unique("bench-reserve"));
+    limiter.share_through(Fleet::new(connection, key, &settings), 1.0);
+    limiter.acquire(1).await;
+    let started = Instant::now();
+    for _ in 0..calls {
+        assert!(!limiter.acquire(1).await.fell_back, "Redis answers");
+    }
+    started.elapsed() / calls
 }
 
 /// Three `herald run` sharing the rate and the ledger through Redis; with

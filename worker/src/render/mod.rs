@@ -248,7 +248,7 @@ fn render_content(
     if let Some(inline) = &job.template {
         let one = |name: &str, source: &str| {
             let template = store
-                .parse(source)
+                .parse_inline(source)
                 .map_err(|e| template_error(&format!("template.{name}"), e))?;
             run(budget, &template, globals, &format!("template.{name}"))
         };

@@ -73,6 +73,41 @@ pub struct TemplateStore {
     parser: Parser,
     limits: RenderLimits,
     workflows: HashMap<String, Arc<TemplateSet>>,
+    /// Inline templates parsed already, by the hash of their text.
+    inline: InlineCache,
+}
+
+/// Distinct inline template texts kept parsed.
+pub const INLINE_CACHE_ENTRIES: usize = 512;
+
+/// The inline templates parsed last, least recently used out first: producers
+/// that send the same inline templates pay one parse per distinct text, not
+/// one per job. An entry keeps its text, so a hash collision is a miss, never
+/// the wrong template.
+struct InlineCache(std::sync::Mutex<InlineEntries>);
+
+/// Parsed templates by text hash, each with its text.
+type InlineEntries = lru::LruCache<u64, (Arc<str>, Arc<Template>)>;
+
+impl InlineCache {
+    fn new() -> InlineCache {
+        let entries = std::num::NonZeroUsize::new(INLINE_CACHE_ENTRIES).expect("not zero");
+        InlineCache(std::sync::Mutex::new(lru::LruCache::new(entries)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, InlineEntries> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The cache key of a template text.
+fn text_hash(source: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut hasher = KEYS.get_or_init(Default::default).build_hasher();
+    hasher.write(source.as_bytes());
+    hasher.finish()
 }
 
 impl TemplateStore {
@@ -89,6 +124,7 @@ impl TemplateStore {
                 .expect("the Liquid library builds"),
             limits: *limits,
             workflows: HashMap::new(),
+            inline: InlineCache::new(),
         }
     }
 
@@ -160,6 +196,7 @@ impl TemplateStore {
             parser: engine::build_parser(&named, helpers).map_err(|e| vec![e.to_string()])?,
             limits: *limits,
             workflows: HashMap::new(),
+            inline: InlineCache::new(),
         };
         for (name, source) in &named {
             if let Err(e) = store.parse(source) {
@@ -221,6 +258,27 @@ impl TemplateStore {
         self.parser
             .parse(source)
             .map_err(|e| TemplateError::Syntax(one_line(&e.to_string())))
+    }
+
+    /// An inline template, parsed once per distinct text (within the
+    /// store's limits, like [`TemplateStore::parse`]); failures are not kept.
+    pub fn parse_inline(&self, source: &str) -> Result<Arc<Template>, TemplateError> {
+        let key = text_hash(source);
+        if let Some((text, template)) = self.inline.lock().get(&key) {
+            if **text == *source {
+                return Ok(template.clone());
+            }
+        }
+        let template = Arc::new(self.parse(source)?);
+        self.inline
+            .lock()
+            .put(key, (Arc::from(source), template.clone()));
+        Ok(template)
+    }
+
+    /// Inline templates kept parsed.
+    pub fn inline_cached(&self) -> usize {
+        self.inline.lock().len()
     }
 
     /// The limits templates are parsed and rendered with.

@@ -223,3 +223,47 @@ fn an_international_domain_and_name_reach_the_headers_as_ascii() {
     );
     assert_eq!(ascii_address("no-at-sign"), None);
 }
+
+#[test]
+fn inline_templates_are_parsed_once_per_distinct_text() {
+    let (store, sender, env) = setup();
+    let vars = liquid::model::to_value(&env.vars).unwrap();
+    let render = |subject: &str, name: &str| {
+        let job = job(json!({
+            "template": { "subject": subject, "text": "Hi {{ recipient.name }}" },
+            "recipient": { "id": "u1", "email": "ada@example.com", "name": name }
+        }));
+        let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
+        render_with(
+            &store,
+            &store.budget(),
+            &sender,
+            &mut globals,
+            &job,
+            Vec::new(),
+        )
+    };
+    for name in ["Ada", "Grace", "Alan"] {
+        let email = render("Hello {{ recipient.name }}", name).unwrap();
+        assert_eq!(
+            email.subject,
+            format!("Hello {name}"),
+            "each job its own values"
+        );
+        assert_eq!(email.text.as_deref(), Some(format!("Hi {name}").as_str()));
+    }
+    assert_eq!(
+        store.inline_cached(),
+        2,
+        "subject and text, parsed once each"
+    );
+    render("Welcome {{ recipient.name }}", "Ada").unwrap();
+    assert_eq!(store.inline_cached(), 3);
+    assert!(render("{% if %}", "Ada").is_err());
+    assert_eq!(store.inline_cached(), 3, "a broken template is not kept");
+    let oversized = "x".repeat(store.limits().max_template_bytes + 1);
+    assert!(
+        render(&oversized, "Ada").is_err(),
+        "the limits apply as before"
+    );
+}
