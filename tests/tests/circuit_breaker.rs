@@ -137,10 +137,14 @@ async fn with_the_primary_region_down_jobs_go_through_the_failover_region() {
     );
     assert_eq!(state(&app, "us-west-2"), 0.0);
 
-    // The primary recovers; after its open period the next job is its probe,
-    // and jobs go back to it.
+    // The primary recovers; after its open period the next job is its probe
+    // (while the probe is out, others still go to the secondary), and once
+    // it answered, jobs go back to the primary.
     app.ses.set_default(Reply::Ok);
     tokio::time::sleep(Duration::from_millis(2200)).await;
+    app.send_to("probe@example.com").await;
+    let probe = app.terminal(1, WAIT).await;
+    assert_eq!(probe[0].event_data["region"], "us-east-1", "{probe:?}");
     let served_before = app.ses.served();
     for n in 0..5 {
         app.send_to(&format!("later{n}@example.com")).await;

@@ -194,7 +194,7 @@ impl Breaker {
             })
         };
         match (*state, verdict) {
-            (_, Verdict::Paused(d)) => open(&mut state, d.max(s.open_for)),
+            (_, Verdict::Paused(d)) => open(&mut state, d),
             (State::Closed { .. }, Verdict::Success) => {
                 *state = State::Closed { failures: 0 };
                 None
