@@ -35,13 +35,23 @@ fn job(value: serde_json::Value) -> Job {
 
 fn render_job(value: serde_json::Value) -> Result<RenderedEmail, RenderError> {
     let (store, sender, env) = setup();
+    render_on(&store, &sender, &env, value)
+}
+
+/// Renders a job made of `value` with a store of the caller's.
+fn render_on(
+    store: &TemplateStore,
+    sender: &SenderTemplates,
+    env: &EnvironmentSettings,
+    value: serde_json::Value,
+) -> Result<RenderedEmail, RenderError> {
     let job = job(value);
     let vars = liquid::model::to_value(&env.vars).unwrap();
     let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
     render_with(
-        &store,
+        store,
         &store.budget(),
-        &sender,
+        sender,
         &mut globals,
         &job,
         attachments::from_data(&job.data)?,
@@ -227,21 +237,12 @@ fn an_international_domain_and_name_reach_the_headers_as_ascii() {
 #[test]
 fn inline_templates_are_parsed_once_per_distinct_text() {
     let (store, sender, env) = setup();
-    let vars = liquid::model::to_value(&env.vars).unwrap();
     let render = |subject: &str, name: &str| {
-        let job = job(json!({
+        let value = json!({
             "template": { "subject": subject, "text": "Hi {{ recipient.name }}" },
             "recipient": { "id": "u1", "email": "ada@example.com", "name": name }
-        }));
-        let mut globals = job_globals(&job, &vars, "2026-11-30T12:00:00Z");
-        render_with(
-            &store,
-            &store.budget(),
-            &sender,
-            &mut globals,
-            &job,
-            Vec::new(),
-        )
+        });
+        render_on(&store, &sender, &env, value)
     };
     for name in ["Ada", "Grace", "Alan"] {
         let email = render("Hello {{ recipient.name }}", name).unwrap();
