@@ -76,10 +76,10 @@ pub async fn deliver(
     // so that the claim's lease covers the SES request, not the wait.
     let paced = match &route.limiter {
         Some(limiter) => match send::pace(limiter, route, &deps.metrics, request, ctx).await {
-            Some(()) => true,
+            Some(at) => Some(at),
             None => return Outcome::Returned("the worker is stopping; the job had not been sent"),
         },
-        None => false,
+        None => None,
     };
     let (token, in_doubt) = match permit(deps, route, job, ctx, early).await {
         Permit::Send { token, in_doubt } => (token, in_doubt),

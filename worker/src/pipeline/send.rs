@@ -41,9 +41,15 @@ pub struct Send<'a> {
     pub metrics: &'a Metrics,
     pub policy: &'a RetrySettings,
     pub request: &'a SendRequest,
-    /// The first request's turn at the rate limiter was taken already.
-    pub paced: bool,
+    /// When the first request's turn at the rate limiter came, if it was
+    /// taken already.
+    pub paced: Option<Instant>,
 }
+
+/// A request sent this long after its turn at the rate limiter (the claim
+/// in between was slow) takes another turn: sent late, it would land among
+/// the next turns' requests, and SES counts them all in one second.
+const STALE_TURN: Duration = crate::ratelimit::fleet::LATE;
 
 /// Waits for the request's turn at the rate limiter; `None` when the worker
 /// began to stop meanwhile.
@@ -53,7 +59,7 @@ pub async fn pace(
     metrics: &Metrics,
     request: &SendRequest,
     ctx: Context<'_>,
-) -> Option<()> {
+) -> Option<Instant> {
     let acquired = tokio::select! {
         acquired = limiter.acquire(request.recipient_count()) => acquired,
         _ = ctx.stopping.cancelled() => return None,
@@ -67,7 +73,7 @@ pub async fn pace(
             .get_or_create(&crate::metrics::RouteLabels::of(route))
             .inc();
     }
-    Some(())
+    Some(Instant::now())
 }
 
 /// Sends the request, retrying transient failures in process while the
@@ -85,7 +91,7 @@ pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
     let quick_retries = policy::quick_retries(policy, ctx.history);
     let made = AtomicU32::new(0);
     let returned = AtomicBool::new(false);
-    let first_paced = AtomicBool::new(paced);
+    let first_paced = AtomicBool::new(paced.is_some_and(|at| at.elapsed() <= STALE_TURN));
     let region = Mutex::new(None);
     let circuit_wait = Mutex::new(None);
     let paused_for = policy.tiers.iter().max().copied().unwrap_or_default();

@@ -161,7 +161,10 @@ impl Fleet {
                 })??;
             let wait = Duration::from_micros(answer.unsigned_abs());
             let slot = tokio::time::Instant::now() + wait;
-            tokio::time::sleep_until(slot).await;
+            // A timer, even of zero, waits for the next millisecond tick.
+            if !wait.is_zero() {
+                tokio::time::sleep_until(slot).await;
+            }
             if answer >= 0 {
                 if late_once || slot.elapsed() <= LATE {
                     return Ok(());
