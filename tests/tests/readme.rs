@@ -236,3 +236,42 @@ async fn the_moto_walk_through_sends_the_email_to_moto() {
         "moto holds the email: {stdout}"
     );
 }
+
+/// Every ```toml block of the README, in order.
+fn toml_blocks() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    readme
+        .split("```toml\n")
+        .skip(1)
+        .map(|rest| rest.split_once("```").unwrap().0.to_owned())
+        .collect()
+}
+
+#[test]
+fn every_toml_block_names_only_settings_that_exist() {
+    let blocks = toml_blocks();
+    assert!(blocks.len() >= 5, "the README's configuration blocks");
+    for block in blocks {
+        // Blocks show a few keys of a section, so fields they leave out are
+        // fine; a key or a value Herald does not know is not.
+        // Every ${VARIABLE} is set, to a placeholder.
+        let placeholder = |_: &str| Some("placeholder".to_owned());
+        let problems =
+            match herald_worker::settings::Settings::from_toml("README", &block, &placeholder) {
+                Ok(_) => continue,
+                Err(e) => e.problems,
+            };
+        let wrong: Vec<&String> = problems
+            .iter()
+            .filter(|p| {
+                !p.contains("missing field")
+                    && !p.contains("must not be empty")
+                    && !p.contains("required")
+            })
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "README block:\n{block}\nproblems: {wrong:#?}"
+        );
+    }
+}
