@@ -110,6 +110,9 @@ pub struct Metrics {
     /// Waits paced by this worker alone because the fleet's Redis did not
     /// answer.
     pub rate_limit_fallbacks: Family<RouteLabels, Counter>,
+    /// Log lines the log writer dropped (it fell behind); brought up to
+    /// date from [`crate::logging::dropped_lines`] at each scrape.
+    pub log_lines_dropped: Counter,
     pub config_reload_failures: Counter,
     /// When the configuration in use was loaded (at start or by a reload).
     pub config_last_reload_success: Gauge<f64, std::sync::atomic::AtomicU64>,
@@ -235,6 +238,11 @@ impl Metrics {
                 "herald_rate_limit_fallbacks",
                 "Sends paced by the worker alone (rate / limits.workers) because the fleet's Redis did not answer",
             ),
+            log_lines_dropped: add(
+                r,
+                "herald_log_lines_dropped",
+                "Log lines dropped because the log writer fell behind; no job waits for it",
+            ),
             config_reload_failures: add(
                 r,
                 "herald_config_reload_failures",
@@ -281,6 +289,11 @@ impl Metrics {
 
     /// The text exposition served on `/metrics`.
     pub fn encode(&self) -> String {
+        let dropped = crate::logging::dropped_lines();
+        let counted = self.log_lines_dropped.get();
+        if dropped > counted {
+            self.log_lines_dropped.inc_by(dropped - counted);
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
@@ -372,6 +385,8 @@ mod tests {
             })
             .inc();
         metrics.credential_failure("prod");
+        metrics.circuit_transition("prod", "ses", "eu-west-1", crate::circuit::Phase::Open);
+        metrics.config_reloaded();
         let text = metrics.encode();
         for name in [
             "herald_jobs_received_total",
@@ -388,6 +403,11 @@ mod tests {
             "herald_amqp_reconnects_total",
             "herald_dead_letters 0",
             "herald_credential_failures_total{environment=\"prod\"} 1",
+            "herald_circuit_state{environment=\"prod\",channel=\"ses\",region=\"eu-west-1\"} 2",
+            "herald_circuit_transitions_total{environment=\"prod\",channel=\"ses\",region=\"eu-west-1\",to=\"open\"} 1",
+            "herald_config_reload_failures_total 0",
+            "herald_config_last_reload_success_timestamp_seconds",
+            "herald_log_lines_dropped_total",
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
             "process_open_fds",

@@ -67,13 +67,6 @@ impl ProcessStats {
 
 impl Collector for ProcessCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let dropped = ConstCounter::new(crate::logging::dropped_lines());
-        dropped.encode(encoder.encode_descriptor(
-            "herald_log_lines_dropped",
-            "Log lines dropped because the log writer fell behind",
-            None,
-            dropped.metric_type(),
-        )?)?;
         let Some(stats) = ProcessStats::read() else {
             return Ok(());
         };

@@ -30,9 +30,9 @@ pub async fn reload(source: Option<&PathBuf>, running: &Deps) -> Result<Deps, Co
             "these sections changed and take effect only after a restart; the running values are kept"
         );
     }
+    // `None` names the built-in configuration, as at start.
     let origin = source.map(|p| p.display().to_string());
-    let origin = origin.as_deref().or(Some("(embedded)"));
-    setup::rebuild(settings, origin, Mode::Live, running).await
+    setup::rebuild(settings, origin.as_deref(), Mode::Live, running).await
 }
 
 /// Puts the running values back into the sections a reload cannot apply;
