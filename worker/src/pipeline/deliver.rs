@@ -76,8 +76,8 @@ pub async fn deliver(
     // so that the claim's lease covers the SES request, not the wait.
     let paced = match &route.limiter {
         Some(limiter) => match send::pace(limiter, route, &deps.metrics, request, ctx).await {
-            Some(at) => Some(at),
             None => return Outcome::Returned("the worker is stopping; the job had not been sent"),
+            turn => turn,
         },
         None => None,
     };
@@ -115,10 +115,6 @@ pub async fn deliver(
                     dead(subject, Failure::RetriesExhausted(error), attempts)
                 }
                 policy::Next::Delay { tier } => {
-                    let tier = match (error.retry, report.circuit_wait) {
-                        (Retry::CircuitOpen, Some(wait)) => policy::tier_for_wait(policy, wait),
-                        _ => tier,
-                    };
                     let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
                     event.event_data = json!({
                         "attempt": attempts,

@@ -48,7 +48,7 @@ pub fn after_failure(
         Retry::Permanent => return Next::Permanent,
         // The environment's credentials failed, or its circuit is open: not
         // the job. It waits, whatever its count.
-        Retry::Credentials | Retry::CircuitOpen => {
+        Retry::Credentials | Retry::CircuitOpen(_) => {
             return Next::Delay {
                 tier: delay_tier(policy, history, retry),
             }
@@ -65,12 +65,12 @@ pub fn after_failure(
 
 /// The tier of the next delayed retry: one further each time, the last one
 /// repeating; a paused account waits on the longest, an open circuit on the
-/// first (see [`tier_for_wait`]).
+/// first that outlasts it (see [`tier_for_wait`]).
 pub fn delay_tier(policy: &RetrySettings, history: History, retry: Retry) -> usize {
     let last = policy.tiers.len().saturating_sub(1);
     match retry {
         Retry::Paused | Retry::Credentials => last,
-        Retry::CircuitOpen => 0,
+        Retry::CircuitOpen(wait) => tier_for_wait(policy, wait),
         _ => usize::try_from(history.retries).map_or(last, |r| r.min(last)),
     }
 }
@@ -105,6 +105,10 @@ mod tests {
         History { attempts, retries }
     }
 
+    fn secs(s: u64) -> std::time::Duration {
+        std::time::Duration::from_secs(s)
+    }
+
     #[test]
     fn quick_retries_happen_only_on_the_first_delivery_and_within_the_budget() {
         let mut p = policy();
@@ -134,6 +138,16 @@ mod tests {
             (at(7, 5), 8, Retry::Permanent, Next::Permanent),
             (at(7, 5), 8, Retry::Credentials, Delay { tier: 4 }),
             (at(0, 0), 0, Retry::Credentials, Delay { tier: 4 }),
+            // An open circuit: whatever the count, the first tier that
+            // outlasts the time left, else the last.
+            (at(7, 5), 8, Retry::CircuitOpen(secs(30)), Delay { tier: 1 }),
+            (at(0, 0), 0, Retry::CircuitOpen(secs(0)), Delay { tier: 0 }),
+            (
+                at(0, 0),
+                0,
+                Retry::CircuitOpen(secs(1200)),
+                Delay { tier: 4 },
+            ),
             (at(0, u32::MAX), 1, Transient, Delay { tier: 4 }),
         ];
         for (history, attempts, retry, next) in table {

@@ -30,8 +30,6 @@ pub struct SendReport {
     pub returned: bool,
     /// The region of the last request.
     pub region: Option<String>,
-    /// With `Retry::CircuitOpen`: how long until a breaker lets a probe by.
-    pub circuit_wait: Option<Duration>,
 }
 
 /// One email's SES requests: where, what, and under which policy.
@@ -93,7 +91,6 @@ pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
     let returned = AtomicBool::new(false);
     let first_paced = AtomicBool::new(paced.is_some_and(|at| at.elapsed() <= STALE_TURN));
     let region = Mutex::new(None);
-    let circuit_wait = Mutex::new(None);
     let paused_for = policy.tiers.iter().max().copied().unwrap_or_default();
     let attempt = || async {
         let needs_turn = !first_paced.swap(false, Ordering::Relaxed);
@@ -118,9 +115,8 @@ pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
         let (target, probe) = match choose(targets, route, metrics) {
             Ok(chosen) => chosen,
             Err(wait) => {
-                *circuit_wait.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
                 return Err(SendError::new(
-                    Retry::CircuitOpen,
+                    Retry::CircuitOpen(wait),
                     "CircuitOpen",
                     format!(
                         "SES is failing for {}: its circuit breaker is open",
@@ -169,7 +165,6 @@ pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
         attempts: made.load(Ordering::Relaxed),
         returned: returned.load(Ordering::Relaxed),
         region: region.into_inner().unwrap_or_else(|p| p.into_inner()),
-        circuit_wait: circuit_wait.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
 }
 
@@ -203,7 +198,7 @@ fn verdict(result: &Result<Option<String>, SendError>, paused_for: Duration) -> 
     match e.retry {
         Retry::Permanent => Verdict::Success,
         Retry::Paused => Verdict::Paused(paused_for),
-        Retry::Credentials | Retry::CircuitOpen => Verdict::Neutral,
+        Retry::Credentials | Retry::CircuitOpen(_) => Verdict::Neutral,
         Retry::Transient if is_throttling(&e.code) => Verdict::Neutral,
         Retry::Transient => Verdict::ProviderFailure,
     }
@@ -246,7 +241,7 @@ fn outcome_label(retry: Retry) -> &'static str {
         Retry::Paused => "sending_paused",
         Retry::Permanent => "permanent_error",
         Retry::Credentials => "credentials_error",
-        Retry::CircuitOpen => "circuit_open",
+        Retry::CircuitOpen(_) => "circuit_open",
     }
 }
 

@@ -12,8 +12,9 @@ pub enum Retry {
     /// Retrying cannot help (rejected message, bad request, suspended account).
     Permanent,
     /// No request was made: the route's circuit breaker is open (SES is
-    /// failing for everyone), so the job waits without using an attempt.
-    CircuitOpen,
+    /// failing for everyone), so the job waits without using an attempt,
+    /// about this long, until a breaker lets a probe by.
+    CircuitOpen(std::time::Duration),
     /// The environment's credentials were refused or could not be had (an
     /// expired role, a revoked key): every job of the environment would fail
     /// alike, so jobs wait on the longest tier without using attempts.
