@@ -124,9 +124,7 @@ async fn targets(
         breaker: Breaker::new(breaker),
     }];
     for (i, failover) in env.failover.iter().enumerate() {
-        let mut other = env.clone();
-        other.region = Some(failover.region.clone());
-        other.endpoint_url = failover.endpoint_url.clone();
+        let other = env.in_region(failover);
         let client = ses_client(&format!("{at}.failover[{i}]"), &other, timeout).await?;
         targets.push(SesTarget {
             region: failover.region.clone(),
@@ -173,16 +171,10 @@ pub async fn identity_problems(settings: &Settings) -> (Vec<String>, Vec<String>
                 notes.push(format!("{at}: from_address depends on the job; its identity in the failover regions is not checked"));
                 continue;
             };
-            let regions = std::iter::once((env.region.clone(), env.endpoint_url.clone())).chain(
-                env.failover
-                    .iter()
-                    .map(|f| (Some(f.region.clone()), f.endpoint_url.clone())),
-            );
-            for (region, endpoint_url) in regions {
-                let mut one = env.clone();
-                one.region = region.clone();
-                one.endpoint_url = endpoint_url;
-                let region = region.unwrap_or_default();
+            let regions =
+                std::iter::once(env.clone()).chain(env.failover.iter().map(|f| env.in_region(f)));
+            for one in regions {
+                let region = one.region.clone().unwrap_or_default();
                 let client = SesClient::build(&one, timeout).await;
                 match verified(&client, &sender).await {
                     Ok(true) => {}

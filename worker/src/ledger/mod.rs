@@ -31,6 +31,8 @@ pub use settings::{
 };
 pub use story::{ClaimEntry, ClaimKind, MessageStory, Moment};
 
+pub(crate) use redis::lazy_connection;
+
 /// The ledger of one worker: cheap to clone, every clone shares one store.
 #[derive(Clone)]
 pub struct Ledger {

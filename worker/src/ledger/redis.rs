@@ -89,6 +89,22 @@ return 1
     )
 });
 
+/// A multiplexed connection to `url`, made on first use; every call fails
+/// after `timeout` instead of hanging, and a lost connection is made again.
+/// The ledger and the fleet's rate limiter share this set-up.
+pub(crate) fn lazy_connection(
+    url: &str,
+    timeout: Duration,
+) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_lazy_with_config(client, config)
+}
+
 pub(super) struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
@@ -99,14 +115,8 @@ impl RedisStore {
     /// Checks the URL and prepares a connection made on first use, so an
     /// unreachable Redis fails calls, not the worker's start.
     pub fn open(settings: &IdempotencySettings) -> Result<RedisStore, LedgerError> {
-        let client = redis::Client::open(settings.url.expose())
+        let connection = lazy_connection(settings.url.expose(), settings.timeout)
             .map_err(|e| LedgerError::Store(format!("idempotency.url: {e}")))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(settings.timeout))
-            .set_response_timeout(Some(settings.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_lazy_with_config(client, config).map_err(store)?;
         Ok(RedisStore {
             connection,
             prefix: settings.prefix.clone(),

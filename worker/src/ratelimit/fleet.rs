@@ -10,7 +10,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::Script;
 use serde::Deserialize;
 
@@ -109,14 +109,7 @@ impl RateLimitSettings {
         if self.store == RateStore::Local {
             return Ok(None);
         }
-        let client =
-            redis::Client::open(self.url.expose()).map_err(|e| format!("rate_limit.url: {e}"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        ConnectionManager::new_lazy_with_config(client, config)
+        crate::ledger::lazy_connection(self.url.expose(), self.timeout)
             .map(Some)
             .map_err(|e| format!("rate_limit.url: {e}"))
     }

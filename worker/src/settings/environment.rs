@@ -173,6 +173,15 @@ impl EnvironmentSettings {
         self.tracking() && !self.link_tracking
     }
 
+    /// This environment as sent through one of its failover regions.
+    pub fn in_region(&self, failover: &FailoverRegion) -> EnvironmentSettings {
+        EnvironmentSettings {
+            region: Some(failover.region.clone()),
+            endpoint_url: failover.endpoint_url.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Problems of this environment, each prefixed with its field name.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
