@@ -6,7 +6,6 @@
 //! emulator, `cert_endpoint_url` sends the fetch elsewhere, SigV4-signed for
 //! SNS as moto expects; the host in the message is still checked.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -15,7 +14,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine;
 
-use super::sns::{region_of, SignatureVersion};
+use super::sns::{at_endpoint, region_of, SignatureVersion};
 use super::Rejection;
 
 /// Certificates are a few KiB; a larger answer is not one.
@@ -33,23 +32,21 @@ pub(super) struct Key {
 
 /// Fetches, checks and caches signing certificates.
 pub struct Certificates {
+    /// Follows no redirects: the host checked is the host asked.
     http: reqwest::Client,
     /// Emulators only: the base URL certificate fetches go to.
     endpoint: Option<reqwest::Url>,
-    cache: Mutex<HashMap<String, Key>>,
+    /// By certificate URL, least recently used out first.
+    cache: Mutex<lru::LruCache<String, Key>>,
 }
 
 impl Certificates {
-    pub fn new(endpoint: Option<reqwest::Url>, timeout: Duration) -> Certificates {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .build()
-            .expect("the HTTP client's settings are valid");
+    pub fn new(http: reqwest::Client, endpoint: Option<reqwest::Url>) -> Certificates {
+        let entries = std::num::NonZeroUsize::new(CACHE_ENTRIES).expect("not zero");
         Certificates {
             http,
             endpoint,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(lru::LruCache::new(entries)),
         }
     }
 
@@ -73,20 +70,17 @@ impl Certificates {
         }
         let pem = self.fetch(url).await?;
         let key = public_key(&pem, now)?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_ENTRIES {
-            cache.retain(|_, k| k.not_after > now);
-            if cache.len() >= CACHE_ENTRIES {
-                cache.clear();
-            }
-        }
-        cache.insert(url.as_str().to_owned(), key.clone());
+        self.lock().put(url.as_str().to_owned(), key.clone());
         Ok(key)
     }
 
+    /// A cached key still valid at `now`.
     fn cached(&self, url: &str, now: SystemTime) -> Option<Key> {
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.get(url).filter(|k| k.not_after > now).cloned()
+        self.lock().get(url).filter(|k| k.not_after > now).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, lru::LruCache<String, Key>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The certificate's bytes. A host that cannot be reached or fails is
@@ -96,8 +90,7 @@ impl Certificates {
         let request = match &self.endpoint {
             None => self.http.get(url.clone()),
             Some(base) => {
-                let mut target = base.clone();
-                target.set_path(url.path());
+                let target = at_endpoint(url, base);
                 let mut request = self.http.get(target.clone());
                 let headers = sigv4_headers(&target, region_of(url))?;
                 for (name, value) in headers {

@@ -20,7 +20,7 @@ mod events;
 pub mod ses_events;
 pub mod sns;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -166,9 +166,11 @@ pub struct Feedback {
     suppression: bool,
     events: events::EventSink,
     metrics: Arc<Metrics>,
-    /// Message ids seen, when the ledger is not shared.
-    seen: Mutex<HashMap<String, Instant>>,
-    /// Subscription confirmations: no redirects, short timeout.
+    /// Message ids seen, when the ledger is not shared, least recently
+    /// seen out first.
+    seen: Mutex<lru::LruCache<String, Instant>>,
+    /// Certificate fetches and subscription confirmations: no redirects,
+    /// a short timeout.
     http: reqwest::Client,
     endpoint: Option<reqwest::Url>,
 }
@@ -176,7 +178,7 @@ pub struct Feedback {
 /// Outbound requests (certificates, subscription confirmations) give up
 /// after this long.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Message ids remembered locally at most; past it the oldest half goes.
+/// Message ids remembered locally at most; past it the oldest goes.
 const SEEN_LIMIT: usize = 100_000;
 
 impl Feedback {
@@ -187,20 +189,22 @@ impl Feedback {
             .as_deref()
             .and_then(|u| reqwest::Url::parse(u).ok());
         let correlation = correlation(&settings);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .expect("the HTTP client's settings are valid");
+        let seen = std::num::NonZeroUsize::new(SEEN_LIMIT).expect("not zero");
         Feedback {
             topics: f.topic_arns.iter().cloned().collect(),
-            certificates: certs::Certificates::new(endpoint.clone(), FETCH_TIMEOUT),
+            certificates: certs::Certificates::new(http.clone(), endpoint.clone()),
             correlation,
             ledger,
             suppression: settings.suppression.enabled,
             events: events::EventSink::new(settings.clone()),
             metrics,
-            seen: Mutex::new(HashMap::new()),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(FETCH_TIMEOUT)
-                .build()
-                .expect("the HTTP client's settings are valid"),
+            seen: Mutex::new(lru::LruCache::new(seen)),
+            http,
             endpoint,
             settings: f,
         }
@@ -356,19 +360,10 @@ impl Feedback {
         }
         let now = Instant::now();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() >= SEEN_LIMIT {
-            seen.retain(|_, at| now.duration_since(*at) < window);
-            if seen.len() >= SEEN_LIMIT {
-                let mut ages: Vec<Instant> = seen.values().copied().collect();
-                ages.sort_unstable();
-                let cut = ages[ages.len() / 2];
-                seen.retain(|_, at| *at > cut);
-            }
-        }
-        match seen.get(message_id) {
+        match seen.peek(message_id) {
             Some(at) if now.duration_since(*at) < window => Ok(false),
             _ => {
-                seen.insert(message_id.to_owned(), now);
+                seen.put(message_id.to_owned(), now);
                 Ok(true)
             }
         }
@@ -379,7 +374,7 @@ impl Feedback {
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(message_id);
+            .pop(message_id);
     }
 
     /// A verified `SubscriptionConfirmation`: its `SubscribeURL` must be on
@@ -397,12 +392,7 @@ impl Feedback {
             return Answer::Done("subscription confirmation logged");
         }
         let target = match &self.endpoint {
-            Some(base) => {
-                let mut t = base.clone();
-                t.set_path(url.path());
-                t.set_query(url.query());
-                t
-            }
+            Some(base) => sns::at_endpoint(&url, base),
             None => url,
         };
         match self.http.get(target).send().await {

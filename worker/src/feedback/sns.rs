@@ -154,6 +154,15 @@ pub fn certificate_url(text: &str) -> Result<reqwest::Url, Rejection> {
         .ok_or(Rejection::CertificateUrl)
 }
 
+/// `url`'s path and query on an emulator's base URL (`cert_endpoint_url`):
+/// where a request for an SNS URL goes when SNS is emulated.
+pub fn at_endpoint(url: &reqwest::Url, endpoint: &reqwest::Url) -> reqwest::Url {
+    let mut target = endpoint.clone();
+    target.set_path(url.path());
+    target.set_query(url.query());
+    target
+}
+
 /// The region in an SNS host name (`sns.eu-west-1.amazonaws.com`).
 pub fn region_of(url: &reqwest::Url) -> &str {
     url.host_str()
@@ -243,6 +252,18 @@ mod tests {
         }
         let url = certificate_url("https://sns.eu-west-3.amazonaws.com/x.pem").unwrap();
         assert_eq!(region_of(&url), "eu-west-3");
+        let emulator = reqwest::Url::parse("http://127.0.0.1:5000").unwrap();
+        assert_eq!(
+            at_endpoint(&url, &emulator).as_str(),
+            "http://127.0.0.1:5000/x.pem"
+        );
+        let confirm =
+            sns_url("https://sns.eu-west-3.amazonaws.com/?Action=ConfirmSubscription&Token=t")
+                .unwrap();
+        assert_eq!(
+            at_endpoint(&confirm, &emulator).as_str(),
+            "http://127.0.0.1:5000/?Action=ConfirmSubscription&Token=t"
+        );
     }
 
     #[test]
