@@ -352,12 +352,7 @@ fn set(data: &mut serde_json::Value, key: &str, value: serde_json::Value) {
 /// the attempts it had: it is the environment that failed, not the job.
 fn credentials_failed(deps: &Deps, route: &Route, error: &SendError, attempts: u32) -> u32 {
     deps.metrics.credential_failure(&route.environment);
-    let mut warned = route
-        .credentials_warned
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
-        *warned = Some(std::time::Instant::now());
+    if crate::clock::due(&route.credentials_warned, Duration::from_secs(60)) {
         tracing::error!(environment = %route.environment, error = %error, "SES refused the environment's credentials; its jobs wait on the longest retry tier");
     }
     attempts

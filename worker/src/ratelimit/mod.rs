@@ -97,52 +97,38 @@ impl SendRateLimiter {
     pub async fn acquire(&self, recipients: usize) -> Acquired {
         let started = Instant::now();
         let n = u32::try_from(recipients.max(1)).unwrap_or(u32::MAX);
-        let Some((fleet, workers)) = self.fleet.get() else {
-            self.acquire_local(n).await;
-            return Acquired {
-                waited: started.elapsed(),
-                fell_back: false,
-            };
-        };
-        let retry_at = *self
-            .fleet_retry_at
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let result = match retry_at {
-            Some(at) if Instant::now() < at => None,
-            _ => Some(fleet.acquire(n, self.rate() * workers).await),
-        };
-        match result {
-            Some(Ok(())) => Acquired {
-                waited: started.elapsed(),
-                fell_back: false,
+        let on_schedule = match self.fleet.get() {
+            None => false,
+            Some(_) if self.resting() => false,
+            Some((fleet, workers)) => match fleet.acquire(n, self.rate() * workers).await {
+                Ok(()) => true,
+                Err(e) => {
+                    *self.lock_retry() = Some(Instant::now() + FLEET_RETRY);
+                    if crate::clock::due(&self.fell_back_warned, Duration::from_secs(60)) {
+                        tracing::warn!(error = %e, rate = self.rate(), "the fleet's send rate is unreachable in Redis: pacing this worker alone at its share");
+                    }
+                    false
+                }
             },
-            failed => {
-                if let Some(Err(e)) = failed {
-                    *self
-                        .fleet_retry_at
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + FLEET_RETRY);
-                    self.warn_fell_back(&e);
-                }
-                self.acquire_local(n).await;
-                Acquired {
-                    waited: started.elapsed(),
-                    fell_back: true,
-                }
-            }
+        };
+        if !on_schedule {
+            self.acquire_local(n).await;
+        }
+        Acquired {
+            waited: started.elapsed(),
+            fell_back: !on_schedule && self.fleet.get().is_some(),
         }
     }
 
-    fn warn_fell_back(&self, error: &redis::RedisError) {
-        let mut warned = self
-            .fell_back_warned
+    /// Whether Redis failed less than [`FLEET_RETRY`] ago.
+    fn resting(&self) -> bool {
+        self.lock_retry().is_some_and(|at| Instant::now() < at)
+    }
+
+    fn lock_retry(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.fleet_retry_at
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
-            *warned = Some(Instant::now());
-            tracing::warn!(error = %error, rate = self.rate(), "the fleet's send rate is unreachable in Redis: pacing this worker alone at its share");
-        }
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     async fn acquire_local(&self, recipients: u32) {
