@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
-use herald_tests::moto::{moto_url, verify_identity};
+use herald_tests::moto::{moto_config, moto_url, verify_identity};
 use herald_tests::sns;
 use herald_tests::worker::spawn_worker;
 use herald_tests::{job_json, unique};
@@ -59,20 +59,13 @@ async fn an_ses_delivery_event_through_moto_sns_arrives_as_delivered() {
 
     let broker = TestBroker::new(&ns, &[Duration::from_secs(1)]).await;
     let config = format!(
-        r#"
-[channels.ses.environments.prod]
-region = "us-east-1"
-endpoint_url = "{moto}"
-auth = {{ scheme = "access_key", access_key_id = "testing", secret_access_key = "testing" }}
-from_address = "{sender}"
-from_name = "Example"
-vars = {{ app_name = "Example", domain = "example.com" }}
-
+        r#"{}
 [feedback]
 enabled = true
 topic_arns = ["{topic}"]
 cert_endpoint_url = "{moto}"
 "#,
+        moto_config(&sender),
         moto = moto_url()
     );
     let worker = spawn_worker(&broker, &config).await;

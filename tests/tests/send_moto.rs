@@ -5,27 +5,12 @@ use std::time::Duration;
 
 use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
-use herald_tests::moto::{moto_url, sent_emails_containing, verify_identity};
+use herald_tests::moto::{moto_config, sent_emails_containing, verify_identity};
 use herald_tests::worker::spawn_worker;
 use herald_tests::{job_json, unique};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
 const WAIT: Duration = Duration::from_secs(30);
-
-fn moto_config(sender: &str) -> String {
-    format!(
-        r#"
-[channels.ses.environments.prod]
-region = "us-east-1"
-endpoint_url = "{}"
-auth = {{ scheme = "access_key", access_key_id = "testing", secret_access_key = "testing" }}
-from_address = "{sender}"
-from_name = "{{{{ vars.app_name }}}} Team"
-vars = {{ app_name = "Example", domain = "example.com" }}
-"#,
-        moto_url()
-    )
-}
 
 #[tokio::test]
 async fn a_published_job_is_sent_through_ses_and_reported_as_sent() {
