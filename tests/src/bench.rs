@@ -23,16 +23,48 @@ use herald_worker::process_metrics::ProcessStats;
 use crate::broker::{amqp_url, TestBroker};
 use crate::{job_json, send_signal};
 
+/// Where a job's templates come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Templates {
+    /// The `welcome` workflow's files (subject, text, html and layout).
+    Workflow,
+    /// The same subject, text and html texts inline in every job.
+    Inline,
+}
+
+/// The `welcome` workflow's templates as a job's inline `template`.
+fn inline_welcome() -> &'static serde_json::Value {
+    static TEMPLATE: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = crate::worker::example_templates_dir().join("welcome");
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("welcome template");
+        json!({
+            "subject": read("subject.liquid"),
+            "html": read("html.liquid"),
+            "text": read("text.liquid"),
+        })
+    })
+}
+
 /// A job of about `bytes` bytes of JSON.
-pub fn job_of_size(id: &str, bytes: usize) -> Vec<u8> {
+pub fn job_of_size(id: &str, bytes: usize, templates: Templates) -> Vec<u8> {
     let mut job = job_json(id, "prod", "ada@example.com");
+    if templates == Templates::Inline {
+        job["template"] = inline_welcome().clone();
+    }
     let base = serde_json::to_vec(&job).unwrap().len();
     job["data"]["note"] = "x".repeat(bytes.saturating_sub(base + 12)).into();
     serde_json::to_vec(&job).unwrap()
 }
 
 /// Publishes `n` jobs of `bytes` bytes, confirms awaited in batches.
-pub async fn publish_jobs(broker: &TestBroker, prefix: &str, n: usize, bytes: usize) {
+pub async fn publish_jobs(
+    broker: &TestBroker,
+    prefix: &str,
+    n: usize,
+    bytes: usize,
+    templates: Templates,
+) {
     let channel = broker.connection.create_channel().await.unwrap();
     channel
         .confirm_select(ConfirmSelectOptions::default())
@@ -40,7 +72,7 @@ pub async fn publish_jobs(broker: &TestBroker, prefix: &str, n: usize, bytes: us
         .unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         for i in chunk {
-            let body = job_of_size(&format!("{prefix}-{i}"), bytes);
+            let body = job_of_size(&format!("{prefix}-{i}"), bytes, templates);
             channel
                 .basic_publish(
                     broker.amqp.jobs_exchange.as_str().into(),
@@ -57,7 +89,9 @@ pub async fn publish_jobs(broker: &TestBroker, prefix: &str, n: usize, bytes: us
     let _ = channel.close(200, "".into()).await;
 }
 
-/// Counts events as they arrive (no acks, for speed), with arrival times.
+/// Counts events as they arrive, with arrival times, from a durable quorum
+/// queue bound to every event, as a user's events queue would be (consumed
+/// without acks, for speed).
 pub struct EventCounter {
     pub arrivals: Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
     count: Arc<AtomicUsize>,
@@ -67,7 +101,7 @@ pub struct EventCounter {
 
 impl EventCounter {
     pub async fn start(broker: &TestBroker) -> EventCounter {
-        let (channel, queue) = broker.events_queue().await;
+        let (channel, queue) = broker.durable_events_queue().await;
         let options = BasicConsumeOptions {
             no_ack: true,
             ..Default::default()
@@ -236,25 +270,66 @@ async fn bare_job(
     delivery.ack(BasicAckOptions::default()).await.unwrap();
 }
 
+/// How a benchmarked worker logs: always to a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Logs {
+    /// `RUST_LOG`; `None` leaves the worker's default level (info: one line
+    /// per job).
+    pub level: Option<&'static str>,
+    /// `--log-format json` instead of the human format.
+    pub json: bool,
+}
+
+impl Logs {
+    /// What a user runs without setting anything.
+    pub const DEFAULT: Logs = Logs {
+        level: None,
+        json: false,
+    };
+    /// The default level in JSON.
+    pub const JSON: Logs = Logs {
+        level: None,
+        json: true,
+    };
+    /// Warnings and errors only.
+    pub const WARN: Logs = Logs {
+        level: Some("warn"),
+        json: false,
+    };
+}
+
 /// A `herald run` child process.
 pub struct HeraldProcess {
     child: Child,
     config: PathBuf,
+    log: PathBuf,
 }
 
 impl HeraldProcess {
-    pub fn start(herald: &Path, config_text: &str, name: &str) -> HeraldProcess {
+    pub fn start(herald: &Path, config_text: &str, name: &str, logs: Logs) -> HeraldProcess {
         let config = std::env::temp_dir().join(format!("{name}.toml"));
         std::fs::write(&config, config_text).unwrap();
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("{name}.log"))).unwrap();
-        let child = Command::new(herald)
+        let log = std::env::temp_dir().join(format!("{name}.log"));
+        let mut command = Command::new(herald);
+        command
             .args(["run", "--config", config.to_str().unwrap()])
-            .env("RUST_LOG", "warn")
+            .env_remove("RUST_LOG")
+            .env_remove("HERALD_LOG_FORMAT")
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the herald binary starts");
-        HeraldProcess { child, config }
+            .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(level) = logs.level {
+            command.env("RUST_LOG", level);
+        }
+        if logs.json {
+            command.args(["--log-format", "json"]);
+        }
+        let child = command.spawn().expect("the herald binary starts");
+        HeraldProcess { child, config, log }
+    }
+
+    /// Lines the worker has logged so far.
+    pub fn log_lines(&self) -> usize {
+        std::fs::read(&self.log).map_or(0, |text| text.iter().filter(|&&b| b == b'\n').count())
     }
 
     pub fn pid(&self) -> u32 {
@@ -277,6 +352,7 @@ impl HeraldProcess {
         let _ = send_signal(self.child.id(), "TERM");
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.config);
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

@@ -202,6 +202,28 @@ impl TestBroker {
         }
     }
 
+    /// A new channel and a durable quorum queue on it bound to every event,
+    /// as a user's events queue would be.
+    pub async fn durable_events_queue(&self) -> (Channel, lapin::types::ShortString) {
+        let channel = self.connection.create_channel().await.unwrap();
+        let mut arguments = FieldTable::default();
+        arguments.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        let name: lapin::types::ShortString = self.durable_events_name().into();
+        channel
+            .queue_declare(name.clone(), QueueDeclareOptions::durable(), arguments)
+            .await
+            .unwrap();
+        self.bind_events(&channel, &name).await;
+        (channel, name)
+    }
+
+    fn durable_events_name(&self) -> String {
+        format!("{}.durable", self.amqp.events_exchange)
+    }
+
     /// Declares a durable queue that keeps every event, surviving this
     /// connection; read it with [`TestBroker::take_all`].
     pub async fn capture_events(&self) -> String {
@@ -293,6 +315,7 @@ impl TestBroker {
         tiers.extend(herald_worker::settings::RetrySettings::default().tiers);
         queues.extend(topology::retry_queue_names(a, &tiers));
         queues.push(format!("{}.capture", a.events_exchange));
+        queues.push(self.durable_events_name());
         let exchanges = vec![
             a.jobs_exchange.clone(),
             a.dead_letter_exchange.clone(),

@@ -2,9 +2,13 @@
 //! RabbitMQ and the fake SES, it measures:
 //!
 //! 1. the bare-broker ceiling (POST to SES, confirmed event, ack per job);
-//! 2. Herald end to end with SES answering at once: jobs/s, ratio to (1),
-//!    and p50/p99 latency from publish to status event at a steady load;
-//! 3. Herald with SES answering after 50 ms, against min((1), prefetch/0.05 s);
+//! 2. Herald end to end with SES answering at once, as users run it (the
+//!    default log level, to a file; events on a durable quorum queue), with
+//!    workflow and with inline templates, then with JSON logs and with
+//!    `RUST_LOG=warn`: jobs/s and ratio to (1), run again after them; p50/p99
+//!    latency from publish to status event at a steady load;
+//! 3. Herald with SES answering after 50 ms, against the bare consumer at the
+//!    same latency, run before and after it;
 //! 4. rate limiting at 100 messages/s: achieved rate and throttles seen;
 //! 5. the worker's peak resident memory;
 //! 6. the send ledger's cost: (2) with `store = "off"`, `"embedded"` and
@@ -15,8 +19,8 @@
 //!    in a rolling second; then the same while one worker is killed
 //!    (`kill -9`) and restarted.
 //!
-//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke | --ledger | --fleet]`
-//! (`--ledger`: phase 6 alone; `--fleet`: phase 7 alone)
+//! `cargo run --release -p herald-tests --bin bench [-- --jobs N | --smoke | --main | --ledger | --fleet]`
+//! (`--main`: phases 1 to 5; `--ledger`: phase 6 alone; `--fleet`: phase 7 alone)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +29,7 @@ use std::time::{Duration, Instant};
 use herald_shared::producer::Producer;
 use herald_tests::bench::{
     bare_consumer, histogram_mean, job_of_size, percentile, publish_jobs, CpuSplit, EventCounter,
-    HeraldProcess,
+    HeraldProcess, Logs, Templates,
 };
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
@@ -36,6 +40,49 @@ const PREFETCH: u16 = 256;
 const JOB_BYTES: usize = 1024;
 const SES_LATENCY: Duration = Duration::from_millis(50);
 const RATE: f64 = 100.0;
+
+/// How a worker of phase (2) is run: its logs and its jobs' templates.
+#[derive(Clone, Copy)]
+struct Setup {
+    name: &'static str,
+    logs: Logs,
+    templates: Templates,
+}
+
+/// Phase (2)'s settings; the first is what a user runs without changing
+/// anything, and is the one (3), (6) and the latency figures use.
+const SETUPS: [Setup; 6] = [
+    Setup {
+        name: "defaults, workflow templates",
+        logs: Logs::DEFAULT,
+        templates: Templates::Workflow,
+    },
+    Setup {
+        name: "defaults, inline templates",
+        logs: Logs::DEFAULT,
+        templates: Templates::Inline,
+    },
+    Setup {
+        name: "JSON logs, workflow templates",
+        logs: Logs::JSON,
+        templates: Templates::Workflow,
+    },
+    Setup {
+        name: "JSON logs, inline templates",
+        logs: Logs::JSON,
+        templates: Templates::Inline,
+    },
+    Setup {
+        name: "warn, workflow templates",
+        logs: Logs::WARN,
+        templates: Templates::Workflow,
+    },
+    Setup {
+        name: "warn, inline templates",
+        logs: Logs::WARN,
+        templates: Templates::Inline,
+    },
+];
 
 struct Sizes {
     jobs: usize,
@@ -68,6 +115,7 @@ impl Sizes {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let only_main = args.iter().any(|a| a == "--main");
     if let [_, flag, queue, exchange, url, n] = args.as_slice() {
         if flag == "--bare-consumer" {
             bare_consumer(queue, exchange, url, n.parse().expect("a count"), PREFETCH).await;
@@ -96,37 +144,76 @@ async fn main() {
     println!("1. bare-broker ceiling           {ceiling:>9.0} jobs/s");
     print_cpu("consumer", cpu);
 
-    let fast = measure_herald(&herald, &ses, &sizes, true, &ledger_toml()).await;
+    // The broker slows down and speeds up over a run; each Herald run is
+    // compared with the bare consumer's runs just before and just after it.
+    println!("2. Herald, SES answers at once: jobs/s, and ratio to the bare consumer's runs before and after it");
+    let mut runs = Vec::new();
+    let mut before = ceiling;
+    for setup in SETUPS {
+        let with_latency = setup.name == SETUPS[0].name;
+        let run = measure_herald(&herald, &ses, &sizes, with_latency, &ledger_toml(), setup).await;
+        let (after, _) = measure_ceiling(&ses, sizes.jobs).await;
+        let bare = (before + after) / 2.0;
+        println!(
+            "   {:<30} {:>6.0} jobs/s  {:.2} of bare {bare:>5.0}   worker CPU {:>4.0} µs/job   {:>5.1} MiB peak   {} log lines, {} dropped",
+            setup.name,
+            run.throughput,
+            run.throughput / bare,
+            run.cpu[0],
+            mib(run.peak_rss),
+            run.log_lines,
+            run.dropped_lines,
+        );
+        before = after;
+        runs.push((setup, run, bare));
+    }
+    // Each against its own bare runs, so the broker's drift between them
+    // cancels out.
+    let of = |name: &str| {
+        runs.iter()
+            .find(|(s, _, _)| s.name == name)
+            .map(|(_, run, bare)| run.throughput / bare)
+    };
+    for (inline, workflow) in [
+        ("defaults, inline templates", "defaults, workflow templates"),
+        ("warn, inline templates", "warn, workflow templates"),
+    ] {
+        if let (Some(i), Some(w)) = (of(inline), of(workflow)) {
+            println!("   {inline}: {:.2} of {workflow}", i / w);
+        }
+    }
+    let (_, first, _) = &runs[0];
+    print_cpu("worker", first.cpu);
+    print_times(first);
     println!(
-        "2. Herald, SES answers at once   {:>9.0} jobs/s   {:.2} of (1)",
-        fast.throughput,
-        fast.throughput / ceiling
-    );
-    print_cpu("worker", fast.cpu);
-    print_times(&fast);
-    println!(
-        "   latency publish → event at {:.0} jobs/s: p50 {:.1} ms, p99 {:.1} ms",
+        "   latency publish → event at {:.0} jobs/s ({}): p50 {:.1} ms, p99 {:.1} ms",
         sizes.latency_rate,
-        ms(percentile(&fast.latencies, 50.0)),
-        ms(percentile(&fast.latencies, 99.0))
+        SETUPS[0].name,
+        ms(percentile(&first.latencies, 50.0)),
+        ms(percentile(&first.latencies, 99.0))
     );
 
     ses.set_default(Reply::after(SES_LATENCY, Reply::Ok));
-    let bound = ceiling.min(f64::from(PREFETCH) / SES_LATENCY.as_secs_f64());
-    let slow = measure_herald(&herald, &ses, &sizes, false, &ledger_toml()).await;
+    let bound = f64::from(PREFETCH) / SES_LATENCY.as_secs_f64();
+    // What the broker and the fake SES allow at this latency without Herald,
+    // before and after Herald's run.
+    let (bare_before, _) = measure_ceiling(&ses, sizes.jobs).await;
+    let slow = measure_herald(&herald, &ses, &sizes, false, &ledger_toml(), SETUPS[0]).await;
+    let (bare_after, _) = measure_ceiling(&ses, sizes.jobs).await;
+    let bare_slow = (bare_before + bare_after) / 2.0;
     println!(
-        "3. Herald, SES answers in 50 ms  {:>9.0} jobs/s   {:.2} of bound {bound:.0}",
+        "3. SES answers in 50 ms: bare consumer {bare_before:.0} and {bare_after:.0} jobs/s ({:.2} of prefetch/latency {bound:.0})",
+        bare_slow / bound
+    );
+    println!(
+        "   Herald, {}  {:>6.0} jobs/s   {:.2} of the bare consumer",
+        SETUPS[0].name,
         slow.throughput,
-        slow.throughput / bound
+        slow.throughput / bare_slow
     );
     print_cpu("worker", slow.cpu);
     print_times(&slow);
-    // What the broker and the fake SES allow at this latency without Herald.
-    let (bare_slow, _) = measure_ceiling(&ses, sizes.jobs).await;
-    println!(
-        "   the ceiling's consumer at 50 ms {bare_slow:>7.0} jobs/s   {:.2} of bound",
-        bare_slow / bound
-    );
+    println!("   worker peak RSS {:.1} MiB", mib(slow.peak_rss));
 
     ses.set_default(Reply::Ok);
     let (achieved, throttles) = measure_rate_limit(&herald, &ses, sizes.rate_jobs).await;
@@ -134,11 +221,14 @@ async fn main() {
         "4. rate limit {RATE:.0}/s              {achieved:>9.1} msg/s   {:+.1}%, {throttles} throttled",
         (achieved / RATE - 1.0) * 100.0
     );
-    let rss = fast.peak_rss.max(slow.peak_rss);
-    println!(
-        "5. worker peak RSS               {:>9.1} MiB",
-        rss as f64 / 1048576.0
-    );
+    let rss = runs
+        .iter()
+        .map(|(_, run, _)| run.peak_rss)
+        .fold(slow.peak_rss, u64::max);
+    println!("5. worker peak RSS               {:>9.1} MiB", mib(rss));
+    if only_main {
+        return;
+    }
     measure_ledgers(&herald, &ses, &sizes).await;
     measure_fleet(&herald, &ses, sizes.fleet_jobs).await;
 }
@@ -193,7 +283,7 @@ async fn fleet_run(herald: &Path, ses: &FakeSes, n: usize, crash: bool) -> (f64,
     let ns = unique("bench-fleet");
     let broker = TestBroker::new(&ns, &[Duration::from_secs(10)]).await;
     let events = EventCounter::start(&broker).await;
-    publish_jobs(&broker, "f", n, JOB_BYTES).await;
+    publish_jobs(&broker, "f", n, JOB_BYTES, Templates::Workflow).await;
     ses.reset();
     ses.enforce_rate(Some(RATE as usize));
     let shared = format!(
@@ -212,6 +302,7 @@ async fn fleet_run(herald: &Path, ses: &FakeSes, n: usize, crash: bool) -> (f64,
                 herald,
                 &config(i),
                 &format!("{ns}-{i}"),
+                Logs::WARN,
             ))
         })
         .collect();
@@ -226,6 +317,7 @@ async fn fleet_run(herald: &Path, ses: &FakeSes, n: usize, crash: bool) -> (f64,
             herald,
             &config(0),
             &format!("{ns}-0b"),
+            Logs::WARN,
         ));
     }
     let done = events.wait_for_finished(n, Duration::from_secs(600)).await;
@@ -263,15 +355,16 @@ async fn measure_ledgers(herald: &Path, ses: &FakeSes, sizes: &Sizes) {
     ];
     let mut off: Option<(f64, f64)> = None;
     for (store, toml) in stores {
-        let run = measure_herald(herald, ses, sizes, true, &toml).await;
+        let run = measure_herald(herald, ses, sizes, true, &toml, SETUPS[0]).await;
         let p99 = ms(percentile(&run.latencies, 99.0));
         let (jobs, latency) = *off.get_or_insert((run.throughput, p99));
         println!(
-            "   {store:<9} {:>9.0} jobs/s  {:.2} of off   worker CPU {:>4.0} µs/job   p99 {p99:>6.1} ms  {:.2} of off",
+            "   {store:<9} {:>9.0} jobs/s  {:.2} of off   worker CPU {:>4.0} µs/job   p99 {p99:>6.1} ms  {:.2} of off   {:>5.1} MiB peak",
             run.throughput,
             run.throughput / jobs,
             run.cpu[0],
-            p99 / latency
+            p99 / latency,
+            mib(run.peak_rss)
         );
     }
 }
@@ -284,14 +377,15 @@ fn print_cpu(consumer: &str, [own, broker, harness]: [f64; 3]) {
 }
 
 /// Where a job's time goes: at the broker from delivery to ack (Little's
-/// law: prefetch / throughput), inside the worker, waiting for SES, and in
-/// the fake SES itself.
+/// law: prefetch / throughput), inside the worker, rendering (a render
+/// slot's wait included), waiting for SES, and in the fake SES itself.
 fn print_times(run: &HeraldRun) {
     let at_broker = f64::from(PREFETCH) / run.throughput;
     println!(
-        "   time per job: {:.1} ms unacked, {:.1} ms in the worker, {:.1} ms waiting for SES, {:.1} ms in the fake SES",
+        "   time per job: {:.1} ms unacked, {:.1} ms in the worker, {:.1} ms rendering, {:.1} ms waiting for SES, {:.1} ms in the fake SES",
         at_broker * 1e3,
         run.job_seconds * 1e3,
+        run.render_seconds * 1e3,
         run.ses_seconds * 1e3,
         run.answer_seconds * 1e3
     );
@@ -301,7 +395,7 @@ async fn measure_ceiling(ses: &FakeSes, n: usize) -> (f64, [f64; 3]) {
     let broker = TestBroker::new(&unique("bench-ceiling"), &[Duration::from_secs(10)]).await;
     // Events are consumed as in Herald's runs, so the broker does the same work.
     let events = EventCounter::start(&broker).await;
-    publish_jobs(&broker, "c", n, JOB_BYTES).await;
+    publish_jobs(&broker, "c", n, JOB_BYTES, Templates::Workflow).await;
     ses.reset();
     // Its own process, as Herald is, measured the same way: first SES request
     // to the n-th status event.
@@ -349,12 +443,18 @@ struct HeraldRun {
     cpu: [f64; 3],
     /// Mean time from receiving a job to acking it, by the worker's metrics.
     job_seconds: f64,
+    /// Mean render time, waiting for a render slot included.
+    render_seconds: f64,
     /// Mean SES request time, by the worker's metrics.
     ses_seconds: f64,
     /// Mean time the fake SES held a request before answering.
     answer_seconds: f64,
     latencies: Vec<Duration>,
     peak_rss: u64,
+    /// Lines in the worker's log file, and lines it dropped because the
+    /// file fell behind.
+    log_lines: usize,
+    dropped_lines: u64,
 }
 
 /// Throughput on a backlog of jobs, then, if asked, latency at a steady load.
@@ -364,16 +464,18 @@ async fn measure_herald(
     sizes: &Sizes,
     with_latency: bool,
     ledger: &str,
+    setup: Setup,
 ) -> HeraldRun {
     let broker = TestBroker::new(&unique("bench-herald"), &[Duration::from_secs(10)]).await;
     let events = EventCounter::start(&broker).await;
-    publish_jobs(&broker, "h", sizes.jobs, JOB_BYTES).await;
+    publish_jobs(&broker, "h", sizes.jobs, JOB_BYTES, setup.templates).await;
     ses.reset();
     let listen = format!("127.0.0.1:{}", free_port());
     let worker = HeraldProcess::start(
         herald,
         &herald_config(&broker, ses, &listen, "", ledger),
         &unique("bench-worker"),
+        setup.logs,
     );
     let cpu = CpuSplit::start(worker.pid());
     let end = events
@@ -393,15 +495,19 @@ async fn measure_herald(
         throughput,
         cpu,
         job_seconds: mean("herald_job_duration_seconds"),
+        render_seconds: mean("herald_render_duration_seconds"),
         ses_seconds: mean("herald_ses_request_duration_seconds"),
         answer_seconds: ses.mean_answer_time().map_or(f64::NAN, |d| d.as_secs_f64()),
         latencies: Vec::new(),
         peak_rss: 0,
+        log_lines: 0,
+        dropped_lines: counter(&metrics, "herald_log_lines_dropped_total").unwrap_or(0.0) as u64,
     };
     if with_latency {
-        run.latencies = steady_latency(&broker, &events, sizes).await;
+        run.latencies = steady_latency(&broker, &events, sizes, setup.templates).await;
     }
     run.peak_rss = worker.peak_rss().unwrap_or(0);
+    run.log_lines = worker.log_lines();
     worker.stop();
     broker.cleanup().await;
     run
@@ -411,6 +517,7 @@ async fn steady_latency(
     broker: &TestBroker,
     events: &EventCounter,
     sizes: &Sizes,
+    templates: Templates,
 ) -> Vec<Duration> {
     let producer = Producer::new(&broker.connection)
         .await
@@ -426,7 +533,7 @@ async fn steady_latency(
         let id = format!("lat-{i}");
         published.insert(id.clone(), Instant::now());
         producer
-            .publish_raw(&job_of_size(&id, JOB_BYTES), &id)
+            .publish_raw(&job_of_size(&id, JOB_BYTES, templates), &id)
             .await
             .unwrap();
     }
@@ -446,12 +553,12 @@ async fn steady_latency(
 async fn measure_rate_limit(herald: &Path, ses: &FakeSes, n: usize) -> (f64, usize) {
     let broker = TestBroker::new(&unique("bench-rate"), &[Duration::from_secs(10)]).await;
     let events = EventCounter::start(&broker).await;
-    publish_jobs(&broker, "r", n, JOB_BYTES).await;
+    publish_jobs(&broker, "r", n, JOB_BYTES, Templates::Workflow).await;
     ses.reset();
     ses.enforce_rate(Some(RATE as usize));
     let rate = format!("max_send_rate = {RATE}");
     let config = herald_config(&broker, ses, "", &rate, &ledger_toml());
-    let worker = HeraldProcess::start(herald, &config, &unique("bench-rate-worker"));
+    let worker = HeraldProcess::start(herald, &config, &unique("bench-rate-worker"), Logs::DEFAULT);
     events
         .wait_for(n, Duration::from_secs(600))
         .await
@@ -498,6 +605,22 @@ fn machine() -> String {
         "release build"
     };
     format!("{cores} cores, {profile}")
+}
+
+/// A counter's value in an exposition (`name value`, or `name_total value`
+/// as given).
+fn counter(exposition: &str, name: &str) -> Option<f64> {
+    let key = format!("{name} ");
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(&key))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1048576.0
 }
 
 fn ms(d: Duration) -> f64 {
