@@ -15,6 +15,9 @@ use crate::{free_port, herald_bin, send_signal};
 pub struct HeraldProcess {
     child: Child,
     config: PathBuf,
+    /// Standard error as a pipe this process holds and never reads, when
+    /// started with [`HeraldProcess::start_with_unread_stderr`].
+    _unread: Option<std::process::ChildStderr>,
     /// `server.listen` of the process: `/metrics`, `/healthz`, `/readyz`.
     pub http: String,
     /// Where its standard error goes.
@@ -25,23 +28,35 @@ impl HeraldProcess {
     /// Starts `herald run` on `broker`'s namespace with `prefetch`, the
     /// example templates, and `config` (TOML: channels, retry, limits, …).
     pub fn start(broker: &TestBroker, prefetch: u16, config: &str) -> HeraldProcess {
-        let name = crate::unique("herald-proc");
-        let listen = format!("127.0.0.1:{}", free_port());
-        let file = std::env::temp_dir().join(format!("{name}.toml"));
-        let ledger = match config.contains("[idempotency]") {
-            true => String::new(),
-            false => format!(
-                "[idempotency]\npath = \"{}\"\n",
-                test_ledger_path().display()
-            ),
-        };
-        let text = format!(
-            "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{ledger}{config}",
-            broker.amqp_toml(prefetch),
-            example_templates_dir().display(),
-        );
-        std::fs::write(&file, text).expect("config written");
+        let (file, listen) = write_config(broker, prefetch, config);
         HeraldProcess::start_with(&file, &listen)
+    }
+
+    /// [`HeraldProcess::start`] at log level `level`, its standard error a
+    /// pipe that is never read: once the pipe is full, every write the
+    /// worker's log thread makes blocks for good.
+    pub fn start_with_unread_stderr(
+        broker: &TestBroker,
+        prefetch: u16,
+        config: &str,
+        level: &str,
+    ) -> HeraldProcess {
+        let (file, listen) = write_config(broker, prefetch, config);
+        let mut child = Command::new(herald_bin())
+            .args(["run", "--config", file.to_str().expect("utf-8 path")])
+            .env("RUST_LOG", level)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("herald starts");
+        let unread = child.stderr.take();
+        HeraldProcess {
+            child,
+            log: file.with_extension("log"),
+            config: file,
+            _unread: unread,
+            http: format!("http://{listen}"),
+        }
     }
 
     /// Starts `herald run --config FILE` whose `server.listen` is `listen`.
@@ -50,6 +65,7 @@ impl HeraldProcess {
         HeraldProcess {
             child: spawn(file, &log),
             config: file.to_owned(),
+            _unread: None,
             http: format!("http://{listen}"),
             log,
         }
@@ -136,6 +152,28 @@ impl HeraldProcess {
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// Writes the configuration of [`HeraldProcess::start`]; its file and its
+/// `server.listen`.
+fn write_config(broker: &TestBroker, prefetch: u16, config: &str) -> (PathBuf, String) {
+    let name = crate::unique("herald-proc");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let file = std::env::temp_dir().join(format!("{name}.toml"));
+    let ledger = match config.contains("[idempotency]") {
+        true => String::new(),
+        false => format!(
+            "[idempotency]\npath = \"{}\"\n",
+            test_ledger_path().display()
+        ),
+    };
+    let text = format!(
+        "{}\n[server]\nlisten = \"{listen}\"\n[templates]\ndir = \"{}\"\n{ledger}{config}",
+        broker.amqp_toml(prefetch),
+        example_templates_dir().display(),
+    );
+    std::fs::write(&file, text).expect("config written");
+    (file, listen)
 }
 
 fn spawn(config: &std::path::Path, log: &std::path::Path) -> Child {

@@ -14,7 +14,11 @@ use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGua
 use tracing_subscriber::EnvFilter;
 
 /// Lines waiting for the writer thread at most; past it they are dropped.
-pub const BUFFERED_LINES: usize = 64 * 1024;
+pub const BUFFERED_LINES: usize = 16 * 1024;
+
+/// Bytes the writer thread gathers before a write: it writes the lines
+/// waiting in one call, and at least once each time it has caught up.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// The writer's count of dropped lines, once logging is set up.
 static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
@@ -67,7 +71,10 @@ pub fn init(format: LogFormat, default_level: &str) -> WorkerGuard {
         .lossy(true)
         .buffered_lines_limit(BUFFERED_LINES)
         .thread_name("herald-log")
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::with_capacity(
+            WRITE_BUFFER,
+            std::io::stderr(),
+        ));
     let _ = DROPPED.set(writer.error_counter());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
