@@ -284,3 +284,29 @@ async fn refused_credentials_wait_on_the_longest_tier_without_using_attempts() {
         1
     );
 }
+
+/// A template that needs longer than the quick first try on the runtime's
+/// thread is rendered again, from the start, on the blocking pool: it is
+/// sent, not failed for its time.
+#[tokio::test]
+async fn a_render_longer_than_the_quick_try_is_finished_on_the_blocking_pool() {
+    let ses = FakeSes::start().await;
+    let deps = ses_deps(&ses).await;
+    let mut job = job_json("step-long-render", "prod", "ada@example.com");
+    // 90,000 iterations: within every render limit, and far beyond 2 ms.
+    job["template"] = json!({
+        "subject": "Hi",
+        "text": "{% for i in (1..90000) %}{{ i }} {% endfor %}"
+    });
+    let started = std::time::Instant::now();
+    let outcome = process(&deps, &job, first()).await;
+    assert!(
+        started.elapsed() > std::time::Duration::from_millis(2),
+        "the template outlasts the quick try"
+    );
+    let Outcome::Finished(event) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(event.kind, EventType::Sent);
+    assert_eq!(ses.served(), 1);
+}

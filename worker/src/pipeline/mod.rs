@@ -1,5 +1,5 @@
-//! One job, from its bytes to a typed [`Outcome`]: parse, route, render (on
-//! the blocking pool, within the render limits), then send through SES or
+//! One job, from its bytes to a typed [`Outcome`]: parse, route, render
+//! (within the render limits; see [`render`] for where), then send through SES or
 //! write to the sandbox outbox. No broker I/O happens here: the consumer
 //! settles the outcome, and tests drive this step directly.
 
@@ -25,7 +25,7 @@ use crate::channels::{Route, Routes, Transport};
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::render::{RenderError, TemplateStore};
-use crate::request::{prepare_request, SendRequest};
+use crate::request::{prepare_request, try_prepare_request, SendRequest};
 use crate::settings::Settings;
 
 /// What processing needs, built once per configuration load by [`Deps::new`]
@@ -33,7 +33,8 @@ use crate::settings::Settings;
 pub struct Deps {
     /// The configuration the routes and templates were built from.
     pub settings: Settings,
-    /// Workflow templates, parsed once; inline ones are parsed per job.
+    /// Workflow templates, parsed once; inline ones once per distinct text
+    /// while they stay among the most recently used.
     pub templates: TemplateStore,
     /// Each channel/environment's sender templates, SES client and limiter.
     pub routes: Routes,
@@ -44,7 +45,7 @@ pub struct Deps {
     /// How long a claim protects a send: past it, the claim's worker is taken
     /// for dead and the job is in doubt.
     pub lease: Duration,
-    /// Renders run on the blocking pool, a few per core at once: a slow
+    /// Renders that go to the blocking pool run a few per core at once: a slow
     /// template never holds an async worker thread (health checks, acks,
     /// consumption), two slow ones leave room for the quick ones beside them,
     /// and a burst cannot start an unbounded number of threads.
@@ -182,7 +183,8 @@ pub async fn process(deps: &Arc<Deps>, body: &JobBody, ctx: Context<'_>) -> Proc
     if !route.is_sandbox() {
         body.set_aside(&deps.spool).await;
     }
-    let outcome = routed(deps, &route, job, ctx).await;
+    let quick = body.len() <= QUICK_RENDER_BODY;
+    let outcome = routed(deps, &route, job, quick, ctx).await;
     Processed {
         outcome,
         route: Some(route),
@@ -191,7 +193,13 @@ pub async fn process(deps: &Arc<Deps>, body: &JobBody, ctx: Context<'_>) -> Proc
 
 /// Renders the job and, if it goes through SES, claims its id meanwhile:
 /// the claim's durable commit does not add to the job's time.
-async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>) -> Outcome {
+async fn routed(
+    deps: &Arc<Deps>,
+    route: &Arc<Route>,
+    job: Job,
+    quick: bool,
+    ctx: Context<'_>,
+) -> Outcome {
     let attempts = ctx.history.attempts;
     let id = job.id.clone();
     let claim = async {
@@ -206,7 +214,7 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
             Transport::Sandbox { .. } => None,
         }
     };
-    let (rendered, early) = tokio::join!(render(deps, route, job), claim);
+    let (rendered, early) = tokio::join!(render(deps, route, job, quick), claim);
     let Ok((job, request)) = rendered else {
         deliver::release_early(deps, &id, early).await;
         let failure = Failure::Panicked("the render task was lost".into());
@@ -237,20 +245,54 @@ async fn routed(deps: &Arc<Deps>, route: &Arc<Route>, job: Job, ctx: Context<'_>
     }
 }
 
-/// Renders on the blocking pool, within the render slots; a panic in
-/// rendering is this job's failure, not the worker's. The job comes back
-/// without its attachments' base64, which the request now holds.
+/// Jobs of at most this many bytes try to render where they are first.
+const QUICK_RENDER_BODY: usize = 64 * 1024;
+
+/// What that first try may spend on all of a job's renders.
+const QUICK_RENDER_TIME: Duration = Duration::from_millis(2);
+
+/// Renders the job; a panic in rendering is this job's failure, not the
+/// worker's.
+///
+/// A render takes tens of microseconds, and handing it to the blocking pool
+/// costs a thread wake-up each way. So a small job (`quick`) renders on the
+/// runtime's thread first, with [`QUICK_RENDER_TIME`] for all its renders;
+/// a job that needs longer (a heavy or hostile template) is rendered again
+/// from the start on the blocking pool, within the render slots and the full
+/// limits. A runtime thread is held by one job for about
+/// [`QUICK_RENDER_TIME`] at most. On the pool, the job comes back without its
+/// attachments' base64, which the request now holds.
 async fn render(
     deps: &Arc<Deps>,
     route: &Arc<Route>,
     job: Job,
+    quick: bool,
 ) -> Result<(Job, Result<SendRequest, Failure>), tokio::task::JoinError> {
+    let started = Instant::now();
+    if quick {
+        let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            try_prepare_request(&deps.templates, route, &job, QUICK_RENDER_TIME)
+        }));
+        let request = match tried {
+            Ok(Err(RenderError::Limit {
+                limit: "max_render_time",
+                ..
+            })) => None,
+            Ok(request) => Some(request.map_err(Failure::Render)),
+            Err(panic) => Some(Err(Failure::Panicked(panic_message(panic)))),
+        };
+        if let Some(request) = request {
+            deps.metrics
+                .render_duration
+                .observe(started.elapsed().as_secs_f64());
+            return Ok((job, request));
+        }
+    }
     let _slot = deps
         .render_slots
         .acquire()
         .await
         .expect("render slots are never closed");
-    let started = Instant::now();
     let (deps2, route2) = (deps.clone(), route.clone());
     let task = tokio::task::spawn_blocking(move || {
         let mut job = job;

@@ -290,6 +290,14 @@ impl TemplateStore {
     pub fn budget(&self) -> RenderBudget {
         RenderBudget::new(&self.limits)
     }
+
+    /// A fresh budget for one job's renders with at most `time` to spend.
+    pub fn budget_within(&self, time: std::time::Duration) -> RenderBudget {
+        RenderBudget::new(&RenderLimits {
+            max_render_time: time.min(self.limits.max_render_time),
+            ..self.limits
+        })
+    }
 }
 
 /// `partials/footer.liquid` is the partial `footer`.

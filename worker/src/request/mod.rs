@@ -27,7 +27,7 @@ pub struct Prepared {
 /// JSON overrides applied.
 pub fn prepare(store: &TemplateStore, route: &Route, job: &Job) -> Result<Prepared, RenderError> {
     let attachments = render::attachments::from_data(&job.data)?;
-    prepare_with(store, route, job, attachments)
+    prepare_with(store, &store.budget(), route, job, attachments)
 }
 
 /// The request alone, for a job the caller owns: its attachments are decoded
@@ -39,16 +39,30 @@ pub fn prepare_request(
     job: &mut Job,
 ) -> Result<SendRequest, RenderError> {
     let attachments = render::attachments::take_from(&mut job.data)?;
-    prepare_with(store, route, job, attachments).map(|prepared| prepared.request)
+    prepare_with(store, &store.budget(), route, job, attachments).map(|prepared| prepared.request)
+}
+
+/// The request for a job the caller keeps whole (attachments are copied, not
+/// taken), all its renders given `time` at most: a try that runs out of time
+/// fails with [`RenderError::Limit`] naming `max_render_time`.
+pub fn try_prepare_request(
+    store: &TemplateStore,
+    route: &Route,
+    job: &Job,
+    time: std::time::Duration,
+) -> Result<SendRequest, RenderError> {
+    let attachments = render::attachments::from_data(&job.data)?;
+    let budget = store.budget_within(time);
+    prepare_with(store, &budget, route, job, attachments).map(|prepared| prepared.request)
 }
 
 fn prepare_with(
     store: &TemplateStore,
+    budget: &render::RenderBudget,
     route: &Route,
     job: &Job,
     attachments: Vec<render::Attachment>,
 ) -> Result<Prepared, RenderError> {
-    let budget = store.budget();
     let mut globals = render::job_globals(job, &route.vars, &now_rfc3339());
     if let (None, Some(locale)) = (&job.locale, &route.settings.default_locale) {
         globals.insert(
@@ -56,26 +70,20 @@ fn prepare_with(
             liquid::model::Value::scalar(locale.clone()),
         );
     }
-    let mut email = render::render_with(
-        store,
-        &budget,
-        &route.sender,
-        &mut globals,
-        job,
-        attachments,
-    )?;
+    let mut email =
+        render::render_with(store, budget, &route.sender, &mut globals, job, attachments)?;
     if route.settings.marks_links_no_track() {
         email.html = email.html.map(|html| tracking::mark_links_no_track(&html));
     }
     let raw = mime::build(&email, &job.id)?;
     let mut layers = Vec::new();
     if let Some(node) = &route.json_overrides {
-        let layer = node.render(&budget, &globals);
+        let layer = node.render(budget, &globals);
         layers.push(layer.map_err(|e| e.at("json_overrides"))?);
     }
     if let Some(json) = job.overrides.as_ref().and_then(|o| o.json.as_ref()) {
         let node = Node::parse(store, json).map_err(|e| e.at("overrides.json"))?;
-        let layer = node.render(&budget, &globals);
+        let layer = node.render(budget, &globals);
         layers.push(layer.map_err(|e| e.at("overrides.json"))?);
     }
     let base = computed_fields(route, job, &email);
