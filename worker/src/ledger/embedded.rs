@@ -253,12 +253,19 @@ impl Drop for Embedded {
     }
 }
 
+/// Memory redb may keep for pages it read or wrote. Its default (1 GiB)
+/// would let a busy worker's ledger grow its resident memory with every job
+/// recorded; a job's claim and record touch a few recent pages, and a lookup
+/// of an old id reads from the file.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
+
 fn open_file(path: &Path, multi_process: bool) -> Result<Database, String> {
     let mode = match multi_process {
         true => ConcurrencyMode::MultiWriter,
         false => ConcurrencyMode::ExclusiveWriter,
     };
     let db = Builder::new()
+        .set_cache_size(CACHE_BYTES)
         .set_concurrency_mode(mode)
         .create(path)
         .map_err(|e| match e {
