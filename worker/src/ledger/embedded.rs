@@ -257,7 +257,7 @@ impl Drop for Embedded {
 /// would let a busy worker's ledger grow its resident memory with every job
 /// recorded; a job's claim and record touch a few recent pages, and a lookup
 /// of an old id reads from the file.
-const CACHE_BYTES: usize = 4 * 1024 * 1024;
+const CACHE_BYTES: usize = 1024 * 1024;
 
 fn open_file(path: &Path, multi_process: bool) -> Result<Database, String> {
     let mode = match multi_process {
