@@ -402,15 +402,7 @@ impl CpuSplit {
 
 /// The mean of a Prometheus histogram (`_sum / _count`) in an exposition.
 pub fn histogram_mean(exposition: &str, name: &str) -> Option<f64> {
-    let value = |suffix: &str| {
-        let key = format!("{name}_{suffix} ");
-        exposition
-            .lines()
-            .find_map(|l| l.strip_prefix(&key))?
-            .trim()
-            .parse::<f64>()
-            .ok()
-    };
+    let value = |suffix: &str| crate::sample(exposition, &format!("{name}_{suffix}"));
     let count = value("count")?;
     (count > 0.0).then(|| value("sum").map(|sum| sum / count))?
 }

@@ -8,7 +8,7 @@ use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::FakeSes;
 use herald_tests::process::HeraldProcess;
 use herald_tests::worker::ses_config;
-use herald_tests::{job_json, unique};
+use herald_tests::{job_json, sample, unique};
 
 const JOBS: usize = 600;
 
@@ -33,10 +33,7 @@ async fn jobs_end_and_lines_are_dropped_and_counted_when_stderr_is_never_read() 
     assert_eq!(ses.served(), JOBS);
     let (status, metrics) = worker.get("/metrics").await.expect("/metrics answers");
     assert_eq!(status, 200);
-    let dropped: f64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("herald_log_lines_dropped_total "))
-        .and_then(|v| v.trim().parse().ok())
+    let dropped = sample(&metrics, "herald_log_lines_dropped_total")
         .expect("herald_log_lines_dropped_total is exposed");
     assert!(
         dropped > 1000.0,

@@ -34,7 +34,7 @@ use herald_tests::bench::{
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::worker::{example_templates_dir, ledger_toml, ses_config};
-use herald_tests::{free_port, unique};
+use herald_tests::{free_port, sample, unique};
 
 const PREFETCH: u16 = 256;
 const JOB_BYTES: usize = 1024;
@@ -509,7 +509,7 @@ async fn measure_herald(
         latencies: Vec::new(),
         peak_rss: 0,
         log_lines: 0,
-        dropped_lines: counter(&metrics, "herald_log_lines_dropped_total").unwrap_or(0.0) as u64,
+        dropped_lines: sample(&metrics, "herald_log_lines_dropped_total").unwrap_or(0.0) as u64,
     };
     if with_latency {
         run.latencies = steady_latency(&broker, &events, sizes, setup.templates).await;
@@ -613,18 +613,6 @@ fn machine() -> String {
         "release build"
     };
     format!("{cores} cores, {profile}")
-}
-
-/// A counter's value in an exposition (`name value`, or `name_total value`
-/// as given).
-fn counter(exposition: &str, name: &str) -> Option<f64> {
-    let key = format!("{name} ");
-    exposition
-        .lines()
-        .find_map(|l| l.strip_prefix(&key))?
-        .trim()
-        .parse()
-        .ok()
 }
 
 fn mib(bytes: u64) -> f64 {
