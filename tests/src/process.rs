@@ -42,13 +42,7 @@ impl HeraldProcess {
         level: &str,
     ) -> HeraldProcess {
         let (file, listen) = write_config(broker, prefetch, config);
-        let mut child = Command::new(herald_bin())
-            .args(["run", "--config", file.to_str().expect("utf-8 path")])
-            .env("RUST_LOG", level)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("herald starts");
+        let mut child = spawn(&file, Stdio::piped(), level);
         let unread = child.stderr.take();
         HeraldProcess {
             child,
@@ -63,7 +57,7 @@ impl HeraldProcess {
     pub fn start_with(file: &std::path::Path, listen: &str) -> HeraldProcess {
         let log = file.with_extension("log");
         HeraldProcess {
-            child: spawn(file, &log),
+            child: spawn_logging(file, &log),
             config: file.to_owned(),
             _unread: None,
             http: format!("http://{listen}"),
@@ -76,7 +70,7 @@ impl HeraldProcess {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(&self.config, &self.log);
+        self.child = spawn_logging(&self.config, &self.log);
     }
 
     pub fn pid(&self) -> u32 {
@@ -176,18 +170,22 @@ fn write_config(broker: &TestBroker, prefetch: u16, config: &str) -> (PathBuf, S
     (file, listen)
 }
 
-fn spawn(config: &std::path::Path, log: &std::path::Path) -> Child {
+/// `herald run --config FILE`, its standard error appended to `log`, at
+/// `HERALD_TEST_LOG`'s level (default `warn`).
+fn spawn_logging(config: &std::path::Path, log: &std::path::Path) -> Child {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .expect("log file");
+    let level = std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into());
+    spawn(config, stderr.into(), &level)
+}
+
+fn spawn(config: &std::path::Path, stderr: Stdio, level: &str) -> Child {
     Command::new(herald_bin())
         .args(["run", "--config", config.to_str().expect("utf-8 path")])
-        .env(
-            "RUST_LOG",
-            std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .env("RUST_LOG", level)
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
