@@ -269,47 +269,46 @@ async fn render(
     quick: bool,
 ) -> Result<(Job, Result<SendRequest, Failure>), tokio::task::JoinError> {
     let started = Instant::now();
-    if quick {
-        let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            try_prepare_request(&deps.templates, route, &job, QUICK_RENDER_TIME)
-        }));
-        let request = match tried {
-            Ok(Err(RenderError::Limit {
-                limit: "max_render_time",
-                ..
-            })) => None,
-            Ok(request) => Some(request.map_err(Failure::Render)),
-            Err(panic) => Some(Err(Failure::Panicked(panic_message(panic)))),
-        };
-        if let Some(request) = request {
-            deps.metrics
-                .render_duration
-                .observe(started.elapsed().as_secs_f64());
-            return Ok((job, request));
+    let rendered = async {
+        if quick {
+            let here = || try_prepare_request(&deps.templates, route, &job, QUICK_RENDER_TIME);
+            match guarded(here) {
+                // Out of time here: rendered again on the pool.
+                Err(Failure::Render(RenderError::Limit {
+                    limit: "max_render_time",
+                    ..
+                })) => {}
+                request => return Ok((job, request)),
+            }
         }
-    }
-    let _slot = deps
-        .render_slots
-        .acquire()
+        let _slot = deps
+            .render_slots
+            .acquire()
+            .await
+            .expect("render slots are never closed");
+        let (deps, route) = (deps.clone(), route.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut job = job;
+            let request = guarded(|| prepare_request(&deps.templates, &route, &mut job));
+            (job, request)
+        })
         .await
-        .expect("render slots are never closed");
-    let (deps2, route2) = (deps.clone(), route.clone());
-    let task = tokio::task::spawn_blocking(move || {
-        let mut job = job;
-        let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            prepare_request(&deps2.templates, &route2, &mut job)
-        }));
-        let request = match prepared {
-            Ok(request) => request.map_err(Failure::Render),
-            Err(panic) => Err(Failure::Panicked(panic_message(panic))),
-        };
-        (job, request)
-    });
-    let result = task.await;
+    }
+    .await;
     deps.metrics
         .render_duration
         .observe(started.elapsed().as_secs_f64());
-    result
+    rendered
+}
+
+/// Runs a render; a panic in it is this job's failure, not the worker's.
+fn guarded(
+    render: impl FnOnce() -> Result<SendRequest, RenderError>,
+) -> Result<SendRequest, Failure> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
+        Ok(request) => request.map_err(Failure::Render),
+        Err(panic) => Err(Failure::Panicked(panic_message(panic))),
+    }
 }
 
 /// The text a panic carried, for the dead letter.
