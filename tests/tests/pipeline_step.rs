@@ -62,6 +62,18 @@ fn first() -> History {
     History::default()
 }
 
+/// The event, attempts and tier of a delivery sent through a retry tier.
+fn retried(outcome: Outcome) -> (herald_shared::Event, u32, usize) {
+    match outcome {
+        Outcome::Retry {
+            event,
+            attempts,
+            tier,
+        } => (event, attempts, tier),
+        other => panic!("expected a retry: {other:?}"),
+    }
+}
+
 fn dead_code(outcome: &Outcome) -> (FailureReason, String) {
     match outcome {
         Outcome::Dead(dead) => (dead.failure.reason(), dead.failure.code().to_owned()),
@@ -135,14 +147,7 @@ async fn a_throttled_send_is_retried_in_process_then_delayed_on_the_first_tier()
     let ses = FakeSes::start().await;
     ses.set_default(Reply::throttled());
     let outcome = first_delivery(&ses, "step-retry").await;
-    let Outcome::Retry {
-        event,
-        attempts,
-        tier,
-    } = outcome
-    else {
-        panic!("{outcome:?}")
-    };
+    let (event, attempts, tier) = retried(outcome);
     assert_eq!((attempts, tier), (2, 0), "one request and one quick retry");
     assert_eq!(event.kind, EventType::DeliveryAttempted);
     assert_eq!(event.event_data["error_code"], "TooManyRequestsException");
@@ -257,14 +262,7 @@ async fn refused_credentials_wait_on_the_longest_tier_without_using_attempts() {
         retries: 1,
     };
     let outcome = process(&deps, &job, history).await;
-    let Outcome::Retry {
-        event,
-        attempts,
-        tier,
-    } = outcome
-    else {
-        panic!("{outcome:?}")
-    };
+    let (event, attempts, tier) = retried(outcome);
     let last = deps.settings.retry.tiers.len() - 1;
     assert_eq!(
         (attempts, tier),
