@@ -132,37 +132,24 @@ async fn run(ledger: &Ledger, jobs: usize) -> Result {
             tokio::spawn(async move { worker(&ledger, &next, jobs, &run_id).await })
         })
         .collect();
-    let (mut claims, mut records) = (Vec::new(), Vec::new());
-    for task in tasks {
-        let (c, r) = task.await.expect("a benchmark task");
-        claims.extend(c);
-        records.extend(r);
-    }
-    Result {
-        jobs,
-        elapsed: started.elapsed(),
-        claims,
-        records,
-        commits: commits_since(ledger, commits_before),
-    }
+    gather(ledger, jobs, started, commits_before, tasks).await
 }
 
-/// Takes jobs until `jobs` are done; returns claim and record latencies.
+/// Takes jobs until `jobs` are done; returns each one's claim and record
+/// latencies.
 async fn worker(
     ledger: &Ledger,
     next: &AtomicUsize,
     jobs: usize,
     run_id: &str,
-) -> (Vec<Duration>, Vec<Duration>) {
-    let (mut claims, mut records) = (Vec::new(), Vec::new());
+) -> Vec<(Duration, Duration)> {
+    let mut latencies = Vec::new();
     loop {
         let n = next.fetch_add(1, Ordering::Relaxed);
         if n >= jobs {
-            return (claims, records);
+            return latencies;
         }
-        let (claim, record) = job(ledger, &format!("{run_id}-{n}"), n).await;
-        claims.push(claim);
-        records.push(record);
+        latencies.push(job(ledger, &format!("{run_id}-{n}"), n).await);
     }
 }
 
@@ -199,14 +186,26 @@ async fn steady(ledger: &Ledger, jobs: usize, rate: u32) -> Result {
     for n in 0..jobs {
         ticks.tick().await;
         let (ledger, id) = (ledger.clone(), format!("{run_id}-{n}"));
-        tasks.push(tokio::spawn(async move { job(&ledger, &id, n).await }));
+        tasks.push(tokio::spawn(
+            async move { vec![job(&ledger, &id, n).await] },
+        ));
     }
-    let (mut claims, mut records) = (Vec::new(), Vec::new());
+    gather(ledger, jobs, started, commits_before, tasks).await
+}
+
+/// Waits for a phase's tasks and makes its result from their latencies.
+async fn gather(
+    ledger: &Ledger,
+    jobs: usize,
+    started: Instant,
+    commits_before: Option<u64>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<(Duration, Duration)>>>,
+) -> Result {
+    let mut latencies = Vec::with_capacity(jobs);
     for task in tasks {
-        let (c, r) = task.await.expect("a benchmark task");
-        claims.push(c);
-        records.push(r);
+        latencies.extend(task.await.expect("a benchmark task"));
     }
+    let (claims, records) = latencies.into_iter().unzip();
     Result {
         jobs,
         elapsed: started.elapsed(),
