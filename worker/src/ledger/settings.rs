@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::settings::{interpolate, Secret, EMBEDDED_CONFIG};
+use crate::settings::{build_config, interpolate, Secret, EMBEDDED_CONFIG};
 
 /// Where the send ledger lives and how it judges a claim.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -164,15 +164,7 @@ impl StoreSections {
                 sections.insert(key.into(), value);
             }
         }
-        let text = toml::to_string(&sections).map_err(|e| e.to_string())?;
-        let parsed: StoreSections = config::Config::builder()
-            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
-            .add_source(
-                config::Environment::with_prefix("HERALD")
-                    .prefix_separator("__")
-                    .separator("__"),
-            )
-            .build()
+        let parsed: StoreSections = build_config(&toml::Value::Table(sections))
             .and_then(|c| c.try_deserialize())
             .map_err(|e| e.to_string())?;
         let mut problems = parsed.idempotency.problems();

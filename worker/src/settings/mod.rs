@@ -431,7 +431,7 @@ impl Settings {
 }
 
 /// The file's tree with the `HERALD__SECTION__KEY` environment overrides.
-fn build_config(tree: &toml::Value) -> Result<config::Config, config::ConfigError> {
+pub(crate) fn build_config(tree: &toml::Value) -> Result<config::Config, config::ConfigError> {
     let text = toml::to_string(tree).map_err(|e| config::ConfigError::Message(e.to_string()))?;
     config::Config::builder()
         .add_source(config::File::from_str(&text, config::FileFormat::Toml))
