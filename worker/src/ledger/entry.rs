@@ -85,9 +85,15 @@ impl Entry {
         }
     }
 
-    /// Keeps the entry at least until `ttl` from now.
+    /// Keeps the entry at least until `ttl` from now, rounded up to a step
+    /// of a hundredth of `ttl` (at most a second): a job's record, a moment
+    /// after its claim, then finds the expiry unchanged and leaves the
+    /// purge's index alone.
     pub fn keep_for(&mut self, now_ms: u64, ttl: Duration) {
-        self.expires_ms = self.expires_ms.max(now_ms + ttl.as_millis() as u64);
+        let ttl_ms = ttl.as_millis() as u64;
+        let step = (ttl_ms / 100).clamp(1, 1000);
+        let until = (now_ms + ttl_ms).div_ceil(step) * step;
+        self.expires_ms = self.expires_ms.max(until);
     }
 
     pub fn is_expired(&self, now_ms: u64) -> bool {
@@ -174,5 +180,19 @@ mod tests {
         assert_eq!(entry.expires_ms, 11_000);
         assert!(!entry.is_expired(10_999));
         assert!(entry.is_expired(11_000));
+    }
+
+    #[test]
+    fn a_record_soon_after_its_claim_keeps_the_claims_expiry() {
+        let ttl = Duration::from_secs(7 * 24 * 3600);
+        let mut entry = Entry::default();
+        entry.keep_for(1_000_100, ttl);
+        let claimed = entry.expires_ms;
+        assert_eq!(claimed % 1000, 0, "a whole second");
+        assert!(claimed >= 1_000_100 + ttl.as_millis() as u64);
+        entry.keep_for(1_000_700, ttl);
+        assert_eq!(entry.expires_ms, claimed);
+        entry.keep_for(1_001_200, ttl);
+        assert_eq!(entry.expires_ms, claimed + 1000);
     }
 }
