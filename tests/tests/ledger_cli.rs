@@ -175,7 +175,7 @@ async fn a_message_story_is_shown_in_time_order() {
         attempts: 2,
         event: serde_json::json!({"type": "message.sent"}),
     };
-    worker.record("msg-1", &acceptance).await.unwrap();
+    worker.record("msg-1", acceptance).await.unwrap();
     let bounced = serde_json::json!({"type": "message.bounced", "at": "2099-01-01T00:00:00Z",
                                      "event_data": {"bounceType": "Permanent"}});
     worker.append_event("msg-1", &bounced).await.unwrap();

@@ -172,7 +172,7 @@ async fn job(ledger: &Ledger, id: &str, n: usize) -> (Duration, Duration) {
         }),
     };
     let started = Instant::now();
-    ledger.record(id, &acceptance).await.expect("a record");
+    ledger.record(id, acceptance).await.expect("a record");
     (claimed, started.elapsed())
 }
 

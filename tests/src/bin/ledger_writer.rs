@@ -43,7 +43,7 @@ async fn write_forever(ledger: Ledger, next: Arc<AtomicU64>) {
             event: serde_json::json!({"type": "message.sent", "message_id": id}),
         };
         ledger
-            .record(&id, &acceptance)
+            .record(&id, acceptance)
             .await
             .expect("a durable record");
         let mut out = std::io::stdout().lock();

@@ -104,10 +104,10 @@ impl Embedded {
         }
     }
 
-    pub async fn record(&self, id: &str, acceptance: &Acceptance) -> Result<(), LedgerError> {
+    pub async fn record(&self, id: &str, acceptance: Acceptance) -> Result<(), LedgerError> {
         let op = Op::Record {
             id: id.to_owned(),
-            acceptance: acceptance.clone(),
+            acceptance,
         };
         self.write(op).await.map(drop)
     }

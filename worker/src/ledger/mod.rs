@@ -181,11 +181,11 @@ impl Ledger {
     }
 
     /// Records SES's acceptance of `id`; durable when this returns.
-    pub async fn record(&self, id: &str, acceptance: &Acceptance) -> Result<(), LedgerError> {
+    pub async fn record(&self, id: &str, acceptance: Acceptance) -> Result<(), LedgerError> {
         match &self.backend {
             Backend::Off => Ok(()),
             Backend::Embedded(s) => self.bounded(s.record(id, acceptance)).await,
-            Backend::Redis(s) => self.bounded(s.record(id, acceptance)).await,
+            Backend::Redis(s) => self.bounded(s.record(id, &acceptance)).await,
         }
     }
 

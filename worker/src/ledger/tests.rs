@@ -99,7 +99,7 @@ async fn a_recorded_acceptance_answers_every_later_claim() {
             Claim::Held { retry_after } => assert!(retry_after <= LEASE, "{retry_after:?}"),
             other => panic!("{:?}: expected Held, got {other:?}", l.kind()),
         }
-        l.record("m1", &acceptance("0100-a")).await.unwrap();
+        l.record("m1", acceptance("0100-a")).await.unwrap();
         assert_eq!(
             l.claim("m1", LEASE).await.unwrap(),
             Claim::Accepted(acceptance("0100-a")),
@@ -172,7 +172,7 @@ async fn records_are_forgotten_after_their_ttl() {
     for store in both(Duration::from_millis(800)).await {
         let l = &store.ledger;
         token(l.claim("m4", LEASE).await.unwrap());
-        l.record("m4", &acceptance("0100-b")).await.unwrap();
+        l.record("m4", acceptance("0100-b")).await.unwrap();
         assert!(l.story("m4").await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(1000)).await;
         assert_eq!(l.story("m4").await.unwrap(), None, "{:?}", l.kind());
@@ -187,7 +187,7 @@ async fn a_story_holds_claims_acceptance_and_feedback_events() {
         let l = &store.ledger;
         assert_eq!(l.story("m5").await.unwrap(), None);
         token(l.claim("m5", LEASE).await.unwrap());
-        l.record("m5", &acceptance("0100-c")).await.unwrap();
+        l.record("m5", acceptance("0100-c")).await.unwrap();
         let delivered = json!({"type": "message.delivered", "at": "2026-11-30T12:00:05Z"});
         let bounced = json!({"type": "message.bounced", "at": "2026-11-30T12:00:09Z",
                              "event_data": {"bounceType": "Permanent"}});
@@ -277,7 +277,7 @@ async fn a_long_suppression_list_is_read_whole() {
 async fn the_off_store_lets_every_claim_through_and_remembers_nothing() {
     let l = Ledger::off();
     token(l.claim("m7", LEASE).await.unwrap());
-    l.record("m7", &acceptance("0100-d")).await.unwrap();
+    l.record("m7", acceptance("0100-d")).await.unwrap();
     token(l.claim("m7", LEASE).await.unwrap());
     assert_eq!(l.story("m7").await.unwrap(), None);
     l.ping().await.unwrap();
@@ -292,7 +292,7 @@ async fn an_embedded_ledger_keeps_its_records_when_reopened() {
     };
     let first = Ledger::open(&settings).await.unwrap();
     token(first.claim("m8", LEASE).await.unwrap());
-    first.record("m8", &acceptance("0100-e")).await.unwrap();
+    first.record("m8", acceptance("0100-e")).await.unwrap();
     first
         .suppress("prod", "ada@example.com", "bounce")
         .await
@@ -414,7 +414,7 @@ async fn a_damaged_ledger_is_an_error_naming_it() {
     for i in 0..200 {
         let id = format!("d{i}");
         token(ledger.claim(&id, LEASE).await.unwrap());
-        ledger.record(&id, &acceptance("0100-f")).await.unwrap();
+        ledger.record(&id, acceptance("0100-f")).await.unwrap();
     }
     drop(ledger);
     let mut bytes = std::fs::read(&path).unwrap();
@@ -477,7 +477,7 @@ async fn expired_entries_are_removed_from_the_file() {
         token(store.ledger.claim(&id, LEASE).await.unwrap());
         store
             .ledger
-            .record(&id, &acceptance("0100-p"))
+            .record(&id, acceptance("0100-p"))
             .await
             .unwrap();
     }

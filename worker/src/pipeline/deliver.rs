@@ -292,7 +292,7 @@ async fn accepted_outcome(
         attempts,
         event: serde_json::to_value(&event).expect("events serialise"),
     };
-    if let Err(e) = deps.ledger.record(&job.id, &acceptance).await {
+    if let Err(e) = deps.ledger.record(&job.id, acceptance).await {
         ledger_error(
             deps,
             &e,
