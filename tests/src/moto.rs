@@ -12,18 +12,8 @@ pub fn moto_url() -> String {
 /// An environment `prod` on channel `ses` sending through moto as `sender`
 /// (which must be verified there), with the vars the example templates use.
 pub fn moto_config(sender: &str) -> String {
-    format!(
-        r#"
-[channels.ses.environments.prod]
-region = "us-east-1"
-endpoint_url = "{}"
-auth = {{ scheme = "access_key", access_key_id = "testing", secret_access_key = "testing" }}
-from_address = "{sender}"
-from_name = "{{{{ vars.app_name }}}} Team"
-vars = {{ app_name = "Example", domain = "example.com" }}
-"#,
-        moto_url()
-    )
+    let from = (sender, "{{ vars.app_name }} Team");
+    crate::worker::prod_environment(&moto_url(), ("testing", "testing"), from)
 }
 
 /// Verifies a sender identity, as one must before sending through SES.

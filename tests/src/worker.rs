@@ -104,20 +104,32 @@ impl TestWorker {
 /// A sandbox-free environment `prod` on channel `ses` sending to `endpoint`
 /// with static keys, plus extra TOML lines for that environment.
 pub fn ses_config(endpoint: &str, extra: &str) -> String {
+    let sender = ("notify@{{ vars.domain }}", "{{ vars.app_name }}");
     format!(
         r#"
 [retry]
 max_attempts = 4
 in_process = {{ attempts = 1, min_delay = "10ms", max_delay = "50ms" }}
+{}{extra}
+"#,
+        prod_environment(endpoint, ("AKIDTESTHERALD", "test-secret-value"), sender)
+    )
+}
 
+/// The environment `prod` of channel `ses`: SES at `endpoint` with static
+/// keys `(id, secret)`, `(from_address, from_name)`, and the vars the
+/// example templates use.
+pub fn prod_environment(endpoint: &str, keys: (&str, &str), from: (&str, &str)) -> String {
+    format!(
+        r#"
 [channels.ses.environments.prod]
 region = "us-east-1"
 endpoint_url = "{endpoint}"
-auth = {{ scheme = "access_key", access_key_id = "AKIDTESTHERALD", secret_access_key = "test-secret-value" }}
-from_address = "notify@{{{{ vars.domain }}}}"
-from_name = "{{{{ vars.app_name }}}}"
+auth = {{ scheme = "access_key", access_key_id = "{}", secret_access_key = "{}" }}
+from_address = "{}"
+from_name = "{}"
 vars = {{ domain = "example.com", app_name = "Example" }}
-{extra}
-"#
+"#,
+        keys.0, keys.1, from.0, from.1
     )
 }
