@@ -173,7 +173,8 @@ async fn a_message_story_is_shown_in_time_order() {
         provider_message_id: "0100018c-ses".into(),
         accepted_at: herald_worker::clock::now_rfc3339(),
         attempts: 2,
-        event: serde_json::json!({"type": "message.sent"}),
+        event: serde_json::value::to_raw_value(&serde_json::json!({"type": "message.sent"}))
+            .unwrap(),
     };
     worker.record("msg-1", acceptance).await.unwrap();
     let bounced = serde_json::json!({"type": "message.bounced", "at": "2099-01-01T00:00:00Z",

@@ -163,13 +163,14 @@ async fn job(ledger: &Ledger, id: &str, n: usize) -> (Duration, Duration) {
         provider_message_id: format!("0100018c-{n:08}"),
         accepted_at: herald_worker::clock::now_rfc3339(),
         attempts: 1,
-        event: serde_json::json!({
+        event: serde_json::value::to_raw_value(&serde_json::json!({
             "type": "message.sent", "status": "sent", "message_id": id,
             "environment": "production", "channel": "ses", "workflow": "welcome",
             "recipient_id": "user_123", "provider": "aws_ses",
             "provider_message_id": format!("0100018c-{n:08}"), "sandbox": false,
             "attempt": 1, "at": herald_worker::clock::now_rfc3339(), "event_data": {}
-        }),
+        }))
+        .expect("an event serialises"),
     };
     let started = Instant::now();
     ledger.record(id, acceptance).await.expect("a record");

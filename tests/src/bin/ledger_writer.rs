@@ -40,7 +40,10 @@ async fn write_forever(ledger: Ledger, next: Arc<AtomicU64>) {
             provider_message_id: format!("ses-{id}"),
             accepted_at: "2026-11-30T12:00:00Z".into(),
             attempts: 1,
-            event: serde_json::json!({"type": "message.sent", "message_id": id}),
+            event: serde_json::value::to_raw_value(
+                &serde_json::json!({"type": "message.sent", "message_id": id}),
+            )
+            .unwrap(),
         };
         ledger
             .record(&id, acceptance)

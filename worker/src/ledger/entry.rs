@@ -163,7 +163,8 @@ mod tests {
             provider_message_id: "0100".into(),
             accepted_at: "2026-11-30T12:00:00Z".into(),
             attempts: 2,
-            event: serde_json::json!({"type": "message.sent"}),
+            event: serde_json::value::to_raw_value(&serde_json::json!({"type": "message.sent"}))
+                .unwrap(),
         };
         entry.acceptance = Some(acceptance.clone());
         assert_eq!(

@@ -142,7 +142,7 @@ mod tests {
                 provider_message_id: "0100abc".into(),
                 accepted_at: "2026-11-30T12:00:00.9Z".into(),
                 attempts: 2,
-                event: json!({}),
+                event: serde_json::value::to_raw_value(&json!({})).unwrap(),
             }),
             events: vec![
                 json!({"type": "message.bounced", "at": "2026-11-30T12:05:00Z",

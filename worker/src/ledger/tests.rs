@@ -15,7 +15,10 @@ fn acceptance(provider_id: &str) -> Acceptance {
         provider_message_id: provider_id.into(),
         accepted_at: "2026-11-30T12:00:01Z".into(),
         attempts: 2,
-        event: json!({"type": "message.sent", "provider_message_id": provider_id}),
+        event: serde_json::value::to_raw_value(
+            &json!({"type": "message.sent", "provider_message_id": provider_id}),
+        )
+        .unwrap(),
     }
 }
 

@@ -262,7 +262,7 @@ fn duplicate(deps: &Deps, route: &Route, job: &Job, acceptance: Acceptance) -> O
         .get_or_create(&RouteLabels::of(route))
         .inc();
     tracing::info!(provider_message_id = %acceptance.provider_message_id, "already accepted by SES; not sent again");
-    let mut event = serde_json::from_value::<Event>(acceptance.event).unwrap_or_else(|_| {
+    let mut event = serde_json::from_str::<Event>(acceptance.event.get()).unwrap_or_else(|_| {
         let mut event = event(EventType::Sent, job, Some(route), acceptance.attempts);
         event.provider_message_id =
             Some(acceptance.provider_message_id).filter(|id| !id.is_empty());
@@ -290,7 +290,7 @@ async fn accepted_outcome(
         provider_message_id: event.provider_message_id.clone().unwrap_or_default(),
         accepted_at: now_rfc3339(),
         attempts,
-        event: serde_json::to_value(&event).expect("events serialise"),
+        event: serde_json::value::to_raw_value(&event).expect("events serialise"),
     };
     if let Err(e) = deps.ledger.record(&job.id, acceptance).await {
         ledger_error(
