@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use redis::aio::ConnectionManager;
+
 use crate::circuit::{Breaker, BreakerSettings};
 use crate::ratelimit::{Fleet, SendRateLimiter};
 use crate::render::{SenderTemplates, TemplateStore};
@@ -278,6 +280,29 @@ fn parse_overrides(
         .map_err(|e| e.to_string())
 }
 
+/// An SES environment's regions and its send-rate limiter, shared with the
+/// fleet through Redis when `fleet` is set.
+async fn ses_transport(
+    at: &str,
+    (channel, environment): (&str, &str),
+    env: &EnvironmentSettings,
+    settings: &Settings,
+    fleet: Option<&ConnectionManager>,
+    ses_timeout: Duration,
+) -> Result<(Transport, Option<Arc<SendRateLimiter>>), String> {
+    let client = ses_client(at, env, ses_timeout).await?;
+    let share = f64::from(settings.limits.workers.max(1));
+    let limiter = send_rate_limiter(at, env, &client, share).await;
+    if let (Some(limiter), Some(connection)) = (&limiter, fleet) {
+        let r = &settings.rate_limit;
+        let key = format!("{}rate:{channel}:{environment}", r.prefix);
+        limiter.share_through(Fleet::new(connection.clone(), key, r), share);
+    }
+    let breaker = env.circuit_breaker.unwrap_or(settings.circuit_breaker);
+    let targets = targets(at, env, client, breaker, ses_timeout).await?;
+    Ok((Transport::Ses(targets), limiter))
+}
+
 /// All routes, by environment.
 pub struct Routes {
     by_environment: HashMap<String, Vec<Arc<Route>>>,
@@ -322,23 +347,11 @@ impl Routes {
                     let outbox = env.outbox.clone();
                     (Transport::Sandbox { outbox }, None)
                 } else {
-                    let client = match ses_client(&at, env, ses_timeout).await {
-                        Ok(client) => client,
-                        Err(problem) => {
-                            problems.push(problem);
-                            continue;
-                        }
-                    };
-                    let share = f64::from(settings.limits.workers.max(1));
-                    let limiter = send_rate_limiter(&at, env, &client, share).await;
-                    if let (Some(limiter), Some(connection)) = (&limiter, &fleet) {
-                        let r = &settings.rate_limit;
-                        let key = format!("{}rate:{channel}:{environment}", r.prefix);
-                        limiter.share_through(Fleet::new(connection.clone(), key, r), share);
-                    }
-                    let breaker = env.circuit_breaker.unwrap_or(settings.circuit_breaker);
-                    match targets(&at, env, client, breaker, ses_timeout).await {
-                        Ok(targets) => (Transport::Ses(targets), limiter),
+                    let names = (channel.as_str(), environment.as_str());
+                    match ses_transport(&at, names, env, settings, fleet.as_ref(), ses_timeout)
+                        .await
+                    {
+                        Ok(built) => built,
                         Err(problem) => {
                             problems.push(problem);
                             continue;

@@ -103,34 +103,7 @@ pub async fn deliver(
             Outcome::Returned("the worker is stopping; the job had not been sent")
         }
         Ok(accepted) => accepted_outcome(deps, route, job, accepted, attempts, region).await,
-        Err(error) => {
-            let attempts = match error.retry {
-                Retry::Credentials => credentials_failed(deps, route, &error, ctx.history.attempts),
-                _ => attempts,
-            };
-            let subject = Subject::Job(job, Some(route));
-            match policy::after_failure(policy, ctx.history, attempts, error.retry) {
-                policy::Next::Permanent => dead(subject, Failure::Rejected(error), attempts),
-                policy::Next::Exhausted => {
-                    dead(subject, Failure::RetriesExhausted(error), attempts)
-                }
-                policy::Next::Delay { tier } => {
-                    let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
-                    event.event_data = json!({
-                        "attempt": attempts,
-                        "max_attempts": policy.max_attempts,
-                        "retryable": true,
-                        "error": error.to_string(),
-                        "error_code": error.code,
-                    });
-                    Outcome::Retry {
-                        event,
-                        attempts,
-                        tier,
-                    }
-                }
-            }
-        }
+        Err(error) => failed_outcome(deps, route, job, ctx, error, attempts),
     };
     if !matches!(outcome, Outcome::Finished(_)) {
         // Nothing was accepted: a later delivery claims afresh, not in doubt.
@@ -146,6 +119,43 @@ pub async fn deliver(
         mark_in_doubt(&mut outcome);
     }
     outcome
+}
+
+/// What follows an SES failure: a retry tier, or the dead-letter queue when
+/// the failure is permanent or the attempts are used up.
+fn failed_outcome(
+    deps: &Deps,
+    route: &Route,
+    job: &Job,
+    ctx: Context<'_>,
+    error: SendError,
+    attempts: u32,
+) -> Outcome {
+    let policy = &deps.settings.retry;
+    let attempts = match error.retry {
+        Retry::Credentials => credentials_failed(deps, route, &error, ctx.history.attempts),
+        _ => attempts,
+    };
+    let subject = Subject::Job(job, Some(route));
+    match policy::after_failure(policy, ctx.history, attempts, error.retry) {
+        policy::Next::Permanent => dead(subject, Failure::Rejected(error), attempts),
+        policy::Next::Exhausted => dead(subject, Failure::RetriesExhausted(error), attempts),
+        policy::Next::Delay { tier } => {
+            let mut event = event(EventType::DeliveryAttempted, job, Some(route), attempts);
+            event.event_data = json!({
+                "attempt": attempts,
+                "max_attempts": policy.max_attempts,
+                "retryable": true,
+                "error": error.to_string(),
+                "error_code": error.code,
+            });
+            Outcome::Retry {
+                event,
+                attempts,
+                tier,
+            }
+        }
+    }
 }
 
 /// `message.not_sent` (`suppressed`) when the recipient is on the

@@ -97,58 +97,26 @@ pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
         if let (Some(limiter), true) = (&route.limiter, needs_turn) {
             if pace(limiter, route, metrics, request, ctx).await.is_none() {
                 returned.store(true, Ordering::Relaxed);
-                return Err(SendError::new(
-                    Retry::Permanent,
-                    "Stopping",
-                    "the worker is stopping",
-                ));
+                return Err(stopping("the worker is stopping"));
             }
         }
         if !(ctx.settleable)() {
             returned.store(true, Ordering::Relaxed);
-            return Err(SendError::new(
-                Retry::Permanent,
-                "Stopping",
-                "the delivery can no longer be settled",
-            ));
+            return Err(stopping("the delivery can no longer be settled"));
         }
-        let (target, probe) = match choose(targets, route, metrics) {
-            Ok(chosen) => chosen,
-            Err(wait) => {
-                return Err(SendError::new(
-                    Retry::CircuitOpen(wait),
-                    "CircuitOpen",
-                    format!(
-                        "SES is failing for {}: its circuit breaker is open",
-                        route.environment
-                    ),
-                ));
-            }
-        };
+        let (target, probe) = choose(targets, route, metrics).map_err(|wait| {
+            SendError::new(
+                Retry::CircuitOpen(wait),
+                "CircuitOpen",
+                format!(
+                    "SES is failing for {}: its circuit breaker is open",
+                    route.environment
+                ),
+            )
+        })?;
         made.fetch_add(1, Ordering::Relaxed);
         *region.lock().unwrap_or_else(|p| p.into_inner()) = Some(target.region.clone());
-        let start = Instant::now();
-        let result = target.client.send(request).await;
-        let outcome = match &result {
-            Ok(Some(_)) => "ok",
-            Ok(None) => {
-                tracing::warn!("SES accepted the email but its answer had no readable MessageId");
-                metrics.ses_unreadable_acceptances.inc();
-                "ok"
-            }
-            Err(e) => outcome_label(e.retry),
-        };
-        metrics.ses_request(
-            &route.environment,
-            &route.channel,
-            outcome,
-            start.elapsed().as_secs_f64(),
-        );
-        let verdict = verdict(&result, paused_for);
-        if let Some(t) = target.breaker.record(Instant::now(), probe, verdict) {
-            transition(metrics, route, target, t);
-        }
-        result
+        request_once(target, probe, route, metrics, request, paused_for).await
     };
     let backoff = ExponentialBuilder::default()
         .with_min_delay(policy.in_process.min_delay)
@@ -166,6 +134,45 @@ pub async fn send_with_retries(send: Send<'_>, ctx: Context<'_>) -> SendReport {
         returned: returned.load(Ordering::Relaxed),
         region: region.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
+}
+
+/// Why no request was made: the worker stops, or the delivery's channel
+/// closed.
+fn stopping(why: &str) -> SendError {
+    SendError::new(Retry::Permanent, "Stopping", why)
+}
+
+/// One SES request to `target`, measured and told to its circuit breaker.
+async fn request_once(
+    target: &SesTarget,
+    probe: bool,
+    route: &Route,
+    metrics: &Metrics,
+    request: &SendRequest,
+    paused_for: Duration,
+) -> Result<Option<String>, SendError> {
+    let start = Instant::now();
+    let result = target.client.send(request).await;
+    let outcome = match &result {
+        Ok(Some(_)) => "ok",
+        Ok(None) => {
+            tracing::warn!("SES accepted the email but its answer had no readable MessageId");
+            metrics.ses_unreadable_acceptances.inc();
+            "ok"
+        }
+        Err(e) => outcome_label(e.retry),
+    };
+    metrics.ses_request(
+        &route.environment,
+        &route.channel,
+        outcome,
+        start.elapsed().as_secs_f64(),
+    );
+    let verdict = verdict(&result, paused_for);
+    if let Some(t) = target.breaker.record(Instant::now(), probe, verdict) {
+        transition(metrics, route, target, t);
+    }
+    result
 }
 
 /// The first region whose breaker lets a request by, and whether that
