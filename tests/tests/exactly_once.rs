@@ -136,6 +136,7 @@ async fn the_same_id_enqueued_twice_is_sent_once_and_reported_twice() {
         worker
             .deps
             .metrics
+            .ledger
             .duplicates_suppressed
             .get_or_create(&labels)
             .get(),

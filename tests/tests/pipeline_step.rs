@@ -107,7 +107,7 @@ async fn a_2xx_answer_that_cannot_be_read_is_still_sent_and_counted() {
         assert_eq!(event.kind, EventType::Sent, "{id}");
         assert_eq!(event.provider_message_id, None, "{id}");
     }
-    assert_eq!(deps.metrics.ses_unreadable_acceptances.get(), 2);
+    assert_eq!(deps.metrics.ses.unreadable_acceptances.get(), 2);
     assert_eq!(ses.served(), 2, "no request was repeated");
 }
 
@@ -276,6 +276,7 @@ async fn refused_credentials_wait_on_the_longest_tier_without_using_attempts() {
     };
     assert_eq!(
         deps.metrics
+            .ses
             .credential_failures
             .get_or_create(&labels)
             .get(),

@@ -141,7 +141,8 @@ async fn paused_sending_waits_on_the_longest_tier_and_is_counted() {
         .get();
     assert_eq!(tier, 1, "the longest tier");
     let paused = metrics
-        .ses_requests
+        .ses
+        .requests
         .get_or_create(&herald_worker::metrics::SesLabels {
             environment: "prod".into(),
             channel: "ses".into(),

@@ -87,45 +87,60 @@ pub struct Metrics {
     pub registry: Registry,
     pub jobs_received: Counter,
     pub messages: Family<MessageLabels, Counter>,
-    pub ses_requests: Family<SesLabels, Counter>,
-    pub ses_request_duration: Histogram,
-    pub ses_unreadable_acceptances: Counter,
     pub job_duration: Histogram,
     pub render_duration: Histogram,
     pub retries: Family<TierLabels, Counter>,
     pub dead_lettered: Family<ReasonLabels, Counter>,
     pub in_flight: Gauge,
     pub rate_limit_wait: Histogram,
+    /// Waits paced by this worker alone because the fleet's Redis did not
+    /// answer.
+    pub rate_limit_fallbacks: Family<RouteLabels, Counter>,
     pub amqp_connected: Gauge,
     pub amqp_reconnects: Counter,
     /// Depth of the dead-letter queue, polled ([`crate::dead_letter_depth`]):
     /// letters waiting for a decision, whichever worker or broker put them there.
     pub dead_letters: Gauge,
-    pub duplicates_suppressed: Family<RouteLabels, Counter>,
-    pub in_doubt: Counter,
-    pub ledger_errors: Counter,
-    /// SES requests that failed because the environment's credentials did
-    /// (expired role, revoked key, none found): no retry can fix those.
-    pub credential_failures: Family<EnvironmentLabels, Counter>,
-    /// Waits paced by this worker alone because the fleet's Redis did not
-    /// answer.
-    pub rate_limit_fallbacks: Family<RouteLabels, Counter>,
     /// Log lines the log writer dropped (it fell behind); brought up to
     /// date from [`crate::logging::dropped_lines`] at each scrape.
     pub log_lines_dropped: Counter,
     pub config_reload_failures: Counter,
     /// When the configuration in use was loaded (at start or by a reload).
     pub config_last_reload_success: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub ses: SesMetrics,
+    pub ledger: LedgerMetrics,
+    pub feedback: FeedbackMetrics,
+}
+
+/// SES requests, and the circuit breakers that guard them.
+pub struct SesMetrics {
+    pub requests: Family<SesLabels, Counter>,
+    pub request_duration: Histogram,
+    pub unreadable_acceptances: Counter,
+    /// SES requests that failed because the environment's credentials did
+    /// (expired role, revoked key, none found): no retry can fix those.
+    pub credential_failures: Family<EnvironmentLabels, Counter>,
     /// 0 closed, 1 half-open, 2 open.
     pub circuit_state: Family<CircuitLabels, Gauge>,
     pub circuit_transitions: Family<TransitionLabels, Counter>,
+}
+
+/// The send ledger's answers that change what a job does.
+pub struct LedgerMetrics {
+    pub duplicates_suppressed: Family<RouteLabels, Counter>,
+    pub in_doubt: Counter,
+    pub errors: Counter,
+}
+
+/// SES feedback received through SNS.
+pub struct FeedbackMetrics {
     /// Herald events published from SES feedback.
-    pub feedback_events: Family<FeedbackLabels, Counter>,
+    pub events: Family<FeedbackLabels, Counter>,
     /// SNS requests refused, by the check that failed.
-    pub feedback_rejected: Family<ReasonLabels, Counter>,
+    pub rejected: Family<ReasonLabels, Counter>,
     /// Verified SES events with nothing to publish (`send`, mail Herald did
     /// not send, …).
-    pub feedback_ignored: Family<ReasonLabels, Counter>,
+    pub ignored: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -162,6 +177,84 @@ fn latency_buckets() -> impl Iterator<Item = f64> {
     exponential_buckets(0.001, 2.0, 16)
 }
 
+impl SesMetrics {
+    fn register(r: &mut Registry) -> SesMetrics {
+        SesMetrics {
+            requests: add(
+                r,
+                "herald_ses_requests",
+                "SES SendEmail requests by outcome",
+            ),
+            request_duration: histogram(
+                r,
+                "herald_ses_request_duration_seconds",
+                "Duration of SES requests",
+                latency_buckets(),
+            ),
+            unreadable_acceptances: add(
+                r,
+                "herald_ses_unreadable_acceptances",
+                "SES 2xx answers without a readable MessageId (sent, id unknown)",
+            ),
+            credential_failures: add(
+                r,
+                "herald_credential_failures",
+                "SES requests that failed on the environment's credentials",
+            ),
+            circuit_state: add(
+                r,
+                "herald_circuit_state",
+                "Circuit breaker per channel/environment/region: 0 closed, 1 half-open, 2 open",
+            ),
+            circuit_transitions: add(
+                r,
+                "herald_circuit_transitions",
+                "Circuit breaker changes of phase, by the phase entered",
+            ),
+        }
+    }
+}
+
+impl LedgerMetrics {
+    fn register(r: &mut Registry) -> LedgerMetrics {
+        LedgerMetrics {
+            duplicates_suppressed: add(
+                r,
+                "herald_duplicates_suppressed",
+                "Jobs whose id SES had already accepted: not sent again",
+            ),
+            in_doubt: add(
+                r,
+                "herald_in_doubt",
+                "Claims found past their lease without an acceptance (a worker died during the SES request)",
+            ),
+            errors: add(r, "herald_ledger_errors", "Send-ledger operations that failed"),
+        }
+    }
+}
+
+impl FeedbackMetrics {
+    fn register(r: &mut Registry) -> FeedbackMetrics {
+        FeedbackMetrics {
+            events: add(
+                r,
+                "herald_feedback_events",
+                "Events published from SES feedback (SNS)",
+            ),
+            rejected: add(
+                r,
+                "herald_feedback_rejected",
+                "SNS requests refused, by the check that failed; none is published",
+            ),
+            ignored: add(
+                r,
+                "herald_feedback_ignored",
+                "Verified SES events not published: send events, mail Herald did not send",
+            ),
+        }
+    }
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
@@ -169,22 +262,6 @@ impl Metrics {
         let metrics = Metrics {
             jobs_received: add(r, "herald_jobs_received", "Jobs taken from the queue"),
             messages: add(r, "herald_messages", "Jobs by final status"),
-            ses_requests: add(
-                r,
-                "herald_ses_requests",
-                "SES SendEmail requests by outcome",
-            ),
-            ses_request_duration: histogram(
-                r,
-                "herald_ses_request_duration_seconds",
-                "Duration of SES requests",
-                latency_buckets(),
-            ),
-            ses_unreadable_acceptances: add(
-                r,
-                "herald_ses_unreadable_acceptances",
-                "SES 2xx answers without a readable MessageId (sent, id unknown)",
-            ),
             job_duration: histogram(
                 r,
                 "herald_job_duration_seconds",
@@ -210,33 +287,17 @@ impl Metrics {
                 "Time jobs waited for the send-rate limiter",
                 latency_buckets(),
             ),
+            rate_limit_fallbacks: add(
+                r,
+                "herald_rate_limit_fallbacks",
+                "Sends paced by the worker alone (rate / limits.workers) because the fleet's Redis did not answer",
+            ),
             amqp_connected: add(r, "herald_amqp_connected", "1 while connected to RabbitMQ"),
             amqp_reconnects: add(r, "herald_amqp_reconnects", "Reconnections to RabbitMQ"),
             dead_letters: add(
                 r,
                 "herald_dead_letters",
                 "Messages in the dead-letter queue",
-            ),
-            duplicates_suppressed: add(
-                r,
-                "herald_duplicates_suppressed",
-                "Jobs whose id SES had already accepted: not sent again",
-            ),
-            in_doubt: add(
-                r,
-                "herald_in_doubt",
-                "Claims found past their lease without an acceptance (a worker died during the SES request)",
-            ),
-            ledger_errors: add(r, "herald_ledger_errors", "Send-ledger operations that failed"),
-            credential_failures: add(
-                r,
-                "herald_credential_failures",
-                "SES requests that failed on the environment's credentials",
-            ),
-            rate_limit_fallbacks: add(
-                r,
-                "herald_rate_limit_fallbacks",
-                "Sends paced by the worker alone (rate / limits.workers) because the fleet's Redis did not answer",
             ),
             log_lines_dropped: add(
                 r,
@@ -253,31 +314,9 @@ impl Metrics {
                 "herald_config_last_reload_success_timestamp_seconds",
                 "When the configuration in use was loaded, in Unix seconds",
             ),
-            circuit_state: add(
-                r,
-                "herald_circuit_state",
-                "Circuit breaker per channel/environment/region: 0 closed, 1 half-open, 2 open",
-            ),
-            circuit_transitions: add(
-                r,
-                "herald_circuit_transitions",
-                "Circuit breaker changes of phase, by the phase entered",
-            ),
-            feedback_events: add(
-                r,
-                "herald_feedback_events",
-                "Events published from SES feedback (SNS)",
-            ),
-            feedback_rejected: add(
-                r,
-                "herald_feedback_rejected",
-                "SNS requests refused, by the check that failed; none is published",
-            ),
-            feedback_ignored: add(
-                r,
-                "herald_feedback_ignored",
-                "Verified SES events not published: send events, mail Herald did not send",
-            ),
+            ses: SesMetrics::register(r),
+            ledger: LedgerMetrics::register(r),
+            feedback: FeedbackMetrics::register(r),
             registry: Registry::default(),
         };
         registry.register_collector(Box::new(crate::process_metrics::ProcessCollector));
@@ -313,14 +352,15 @@ impl Metrics {
 
     /// Counts one SES request and its duration.
     pub fn ses_request(&self, environment: &str, channel: &str, outcome: &str, seconds: f64) {
-        self.ses_requests
+        self.ses
+            .requests
             .get_or_create(&SesLabels {
                 environment: environment.to_owned(),
                 channel: channel.to_owned(),
                 outcome: outcome.to_owned(),
             })
             .inc();
-        self.ses_request_duration.observe(seconds);
+        self.ses.request_duration.observe(seconds);
     }
 
     /// Records that the configuration in use was loaded now.
@@ -344,8 +384,9 @@ impl Metrics {
             channel: channel.to_owned(),
             region: region.to_owned(),
         };
-        self.circuit_state.get_or_create(&labels).set(to as i64);
-        self.circuit_transitions
+        self.ses.circuit_state.get_or_create(&labels).set(to as i64);
+        self.ses
+            .circuit_transitions
             .get_or_create(&TransitionLabels {
                 environment: labels.environment,
                 channel: labels.channel,
@@ -357,7 +398,8 @@ impl Metrics {
 
     /// Counts one SES request that failed on `environment`'s credentials.
     pub fn credential_failure(&self, environment: &str) {
-        self.credential_failures
+        self.ses
+            .credential_failures
             .get_or_create(&EnvironmentLabels {
                 environment: environment.to_owned(),
             })

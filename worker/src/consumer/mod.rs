@@ -317,7 +317,7 @@ async fn watch_ledger(deps: Arc<Deps>, health: Arc<Health>) {
         let down = match deps.ledger.ping().await {
             Ok(()) => false,
             Err(e) => {
-                deps.metrics.ledger_errors.inc();
+                deps.metrics.ledger.errors.inc();
                 tracing::warn!(error = %e, "the send ledger does not answer; holding jobs back");
                 true
             }

@@ -225,7 +225,8 @@ impl Feedback {
 
     pub fn reject(&self, rejection: Rejection) {
         self.metrics
-            .feedback_rejected
+            .feedback
+            .rejected
             .get_or_create(&crate::metrics::ReasonLabels {
                 reason: rejection.reason().into(),
             })
@@ -283,7 +284,8 @@ impl Feedback {
             Mapped::Event { event, suppress } => (event, suppress),
             Mapped::Ignored(reason) => {
                 self.metrics
-                    .feedback_ignored
+                    .feedback
+                    .ignored
                     .get_or_create(&crate::metrics::ReasonLabels {
                         reason: reason.into(),
                     })
@@ -341,7 +343,8 @@ impl Feedback {
             .filter(|e| self.correlation.environments.iter().any(|(_, n)| n == e))
             .unwrap_or("unknown");
         self.metrics
-            .feedback_events
+            .feedback
+            .events
             .get_or_create(&crate::metrics::FeedbackLabels {
                 environment: environment.into(),
                 r#type: event.kind.as_str().into(),

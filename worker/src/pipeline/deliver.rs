@@ -227,7 +227,7 @@ async fn permit(
                 return Permit::Done(Box::new(duplicate(deps, route, job, acceptance)))
             }
             Claim::InDoubt(token) => {
-                deps.metrics.in_doubt.inc();
+                deps.metrics.ledger.in_doubt.inc();
                 tracing::warn!(
                     "a worker died during this job's SES request: it may have been sent"
                 );
@@ -268,6 +268,7 @@ async fn permit(
 /// The recorded `message.sent` published again, marked as a duplicate.
 fn duplicate(deps: &Deps, route: &Route, job: &Job, acceptance: Acceptance) -> Outcome {
     deps.metrics
+        .ledger
         .duplicates_suppressed
         .get_or_create(&RouteLabels::of(route))
         .inc();
@@ -370,6 +371,6 @@ fn credentials_failed(deps: &Deps, route: &Route, error: &SendError, attempts: u
 
 /// Logs and counts a ledger failure, in the one place that does both.
 fn ledger_error(deps: &Deps, error: &LedgerError, what: &str) {
-    deps.metrics.ledger_errors.inc();
+    deps.metrics.ledger.errors.inc();
     tracing::error!(error = %error, "{what}");
 }

@@ -71,7 +71,7 @@ impl Deps {
                         channel: route.channel.clone(),
                         region: target.region.clone(),
                     };
-                    metrics.circuit_state.get_or_create(&labels).set(0);
+                    metrics.ses.circuit_state.get_or_create(&labels).set(0);
                 }
             }
         }

@@ -157,7 +157,7 @@ async fn request_once(
         Ok(Some(_)) => "ok",
         Ok(None) => {
             tracing::warn!("SES accepted the email but its answer had no readable MessageId");
-            metrics.ses_unreadable_acceptances.inc();
+            metrics.ses.unreadable_acceptances.inc();
             "ok"
         }
         Err(e) => outcome_label(e.retry),
