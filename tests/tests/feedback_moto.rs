@@ -42,12 +42,10 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
     &text[start..end]
 }
 
-#[tokio::test]
-async fn an_ses_delivery_event_through_moto_sns_arrives_as_delivered() {
-    let ns = unique("fb-moto");
-    let sender = format!("{ns}@example.com");
-    verify_identity(&sender).await;
-    let created = sns_call(&[("Action", "CreateTopic"), ("Name", &ns)]).await;
+/// A new SNS topic whose deliveries are signed with SignatureVersion 2; its
+/// ARN.
+async fn signed_topic(name: &str) -> String {
+    let created = sns_call(&[("Action", "CreateTopic"), ("Name", name)]).await;
     let topic = between(&created, "<TopicArn>", "</TopicArn>").to_owned();
     sns_call(&[
         ("Action", "SetTopicAttributes"),
@@ -56,6 +54,15 @@ async fn an_ses_delivery_event_through_moto_sns_arrives_as_delivered() {
         ("AttributeValue", "2"),
     ])
     .await;
+    topic
+}
+
+#[tokio::test]
+async fn an_ses_delivery_event_through_moto_sns_arrives_as_delivered() {
+    let ns = unique("fb-moto");
+    let sender = format!("{ns}@example.com");
+    verify_identity(&sender).await;
+    let topic = signed_topic(&ns).await;
 
     let broker = TestBroker::new(&ns, &[Duration::from_secs(1)]).await;
     let config = format!(
@@ -120,12 +127,7 @@ cert_endpoint_url = "{moto}"
         event.event_data["smtp_response"],
         "250 2.6.0 Message received"
     );
-    let story = deps
-        .ledger
-        .story(&id)
-        .await
-        .unwrap()
-        .expect("the message's story");
+    let story = deps.ledger.story(&id).await.unwrap().expect("a story");
     assert!(story.acceptance.is_some());
     assert_eq!(story.events.len(), 1);
 

@@ -41,6 +41,48 @@ fn names(ses: &FakeSes) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How many emails were sent with the `old` and with the `new` (From,
+/// Subject prefix); panics on an email that mixes them.
+fn by_configuration(
+    seen: &[(String, String)],
+    old: (&str, &str),
+    new: (&str, &str),
+) -> (usize, usize) {
+    let (mut olds, mut news) = (0, 0);
+    for (from, subject) in seen {
+        if from == old.0 && subject.starts_with(old.1) {
+            olds += 1;
+        } else if from == new.0 && subject.starts_with(new.1) {
+            news += 1;
+        } else {
+            panic!("an email mixes configurations: From {from:?}, Subject {subject:?}");
+        }
+    }
+    (olds, news)
+}
+
+/// Waits until the worker counts one refused reload, with the time of the
+/// configuration in use still set.
+async fn wait_for_one_failed_reload(worker: &HeraldProcess) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, metrics) = worker.get("/metrics").await.expect("/metrics");
+        if sample(&metrics, "herald_config_reload_failures_total") == Some(1.0) {
+            let loaded = sample(
+                &metrics,
+                "herald_config_last_reload_success_timestamp_seconds",
+            );
+            assert!(loaded.unwrap() > 1.7e9);
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failed reload is counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn sighup_swaps_the_configuration_under_load_and_a_broken_file_changes_nothing() {
     let ses = FakeSes::start().await;
@@ -81,41 +123,13 @@ async fn sighup_swaps_the_configuration_under_load_and_a_broken_file_changes_not
     assert_eq!(seen.len(), total, "one SES request per job");
     let old = ("\"Example\" <notify@example.com>", "Welcome to Example,");
     let new = ("\"Renamed\" <notify@example.com>", "Welcome to Renamed,");
-    let (mut olds, mut news) = (0, 0);
-    for (from, subject) in &seen {
-        if from == old.0 && subject.starts_with(old.1) {
-            olds += 1;
-        } else if from == new.0 && subject.starts_with(new.1) {
-            news += 1;
-        } else {
-            panic!("an email mixes configurations: From {from:?}, Subject {subject:?}");
-        }
-    }
+    let (olds, news) = by_configuration(&seen, old, new);
     assert!(olds > 0 && news > 0, "old {olds}, new {news}");
 
     // A broken file: refused, counted, and the running configuration serves.
     std::fs::write(&file, "[amqp\nthis is not TOML").unwrap();
     assert!(send_signal(worker.pid(), "HUP"));
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let (_, metrics) = worker.get("/metrics").await.expect("/metrics");
-        if sample(&metrics, "herald_config_reload_failures_total") == Some(1.0) {
-            assert!(
-                sample(
-                    &metrics,
-                    "herald_config_last_reload_success_timestamp_seconds"
-                )
-                .unwrap()
-                    > 1.7e9
-            );
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the failed reload is counted"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_one_failed_reload(&worker).await;
     let id = unique("after");
     broker
         .publish_json(&job_json(&id, "prod", "late@example.com"))

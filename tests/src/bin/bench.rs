@@ -144,6 +144,36 @@ async fn main() {
     println!("1. bare-broker ceiling           {ceiling:>9.0} jobs/s");
     print_cpu("consumer", cpu);
 
+    let runs = measure_settings(&herald, &ses, &sizes, ceiling).await;
+    let slow = measure_slow_ses(&herald, &ses, &sizes).await;
+
+    ses.set_default(Reply::Ok);
+    let (achieved, throttles) = measure_rate_limit(&herald, &ses, sizes.rate_jobs).await;
+    println!(
+        "4. rate limit {RATE:.0}/s              {achieved:>9.1} msg/s   {:+.1}%, {throttles} throttled",
+        (achieved / RATE - 1.0) * 100.0
+    );
+    let rss = runs
+        .iter()
+        .map(|(_, run, _)| run.peak_rss)
+        .fold(slow.peak_rss, u64::max);
+    println!("5. worker peak RSS               {:>9.1} MiB", mib(rss));
+    if only_main {
+        return;
+    }
+    measure_ledgers(&herald, &ses, &sizes).await;
+    measure_fleet(&herald, &ses, sizes.fleet_jobs).await;
+}
+
+/// Phase 2: `herald run` with each setting of [`SETUPS`], each against the
+/// bare consumer's runs just before and just after it; returns each run
+/// with the bare consumer's mean beside it.
+async fn measure_settings(
+    herald: &Path,
+    ses: &FakeSes,
+    sizes: &Sizes,
+    ceiling: f64,
+) -> Vec<(Setup, HeraldRun, f64)> {
     // The broker slows down and speeds up over a run; each Herald run is
     // compared with the bare consumer's runs just before and just after it.
     println!("2. Herald, SES answers at once: jobs/s, and ratio to the bare consumer's runs before and after it");
@@ -151,8 +181,8 @@ async fn main() {
     let mut before = ceiling;
     for setup in SETUPS {
         let with_latency = setup.name == SETUPS[0].name;
-        let run = measure_herald(&herald, &ses, &sizes, with_latency, &ledger_toml(), setup).await;
-        let (after, _) = measure_ceiling(&ses, sizes.jobs).await;
+        let run = measure_herald(herald, ses, sizes, with_latency, &ledger_toml(), setup).await;
+        let (after, _) = measure_ceiling(ses, sizes.jobs).await;
         let bare = (before + after) / 2.0;
         println!(
             "   {:<30} {:>6.0} jobs/s  {:.2} of bare {bare:>5.0}   worker CPU {:>4.0} µs/job   {:>5.1} MiB peak   {} log lines, {} dropped",
@@ -192,14 +222,19 @@ async fn main() {
         ms(percentile(&first.latencies, 50.0)),
         ms(percentile(&first.latencies, 99.0))
     );
+    runs
+}
 
+/// Phase 3: SES answering in 50 ms, Herald against the bare consumer run
+/// before and after it, then the steady-rate latency at that SES latency.
+async fn measure_slow_ses(herald: &Path, ses: &FakeSes, sizes: &Sizes) -> HeraldRun {
     ses.set_default(Reply::after(SES_LATENCY, Reply::Ok));
     let bound = f64::from(PREFETCH) / SES_LATENCY.as_secs_f64();
     // What the broker and the fake SES allow at this latency without Herald,
     // before and after Herald's run.
-    let (bare_before, _) = measure_ceiling(&ses, sizes.jobs).await;
-    let slow = measure_herald(&herald, &ses, &sizes, true, &ledger_toml(), SETUPS[0]).await;
-    let (bare_after, _) = measure_ceiling(&ses, sizes.jobs).await;
+    let (bare_before, _) = measure_ceiling(ses, sizes.jobs).await;
+    let slow = measure_herald(herald, ses, sizes, true, &ledger_toml(), SETUPS[0]).await;
+    let (bare_after, _) = measure_ceiling(ses, sizes.jobs).await;
     let bare_slow = (bare_before + bare_after) / 2.0;
     println!(
         "3. SES answers in 50 ms: bare consumer {bare_before:.0} and {bare_after:.0} jobs/s ({:.2} of prefetch/latency {bound:.0})",
@@ -222,23 +257,7 @@ async fn main() {
         SES_LATENCY.as_millis()
     );
     println!("   worker peak RSS {:.1} MiB", mib(slow.peak_rss));
-
-    ses.set_default(Reply::Ok);
-    let (achieved, throttles) = measure_rate_limit(&herald, &ses, sizes.rate_jobs).await;
-    println!(
-        "4. rate limit {RATE:.0}/s              {achieved:>9.1} msg/s   {:+.1}%, {throttles} throttled",
-        (achieved / RATE - 1.0) * 100.0
-    );
-    let rss = runs
-        .iter()
-        .map(|(_, run, _)| run.peak_rss)
-        .fold(slow.peak_rss, u64::max);
-    println!("5. worker peak RSS               {:>9.1} MiB", mib(rss));
-    if only_main {
-        return;
-    }
-    measure_ledgers(&herald, &ses, &sizes).await;
-    measure_fleet(&herald, &ses, sizes.fleet_jobs).await;
+    slow
 }
 
 /// Workers of the fleet phase.
