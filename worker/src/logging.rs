@@ -11,6 +11,8 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 /// Lines waiting for the writer thread at most; past it they are dropped.
@@ -76,19 +78,38 @@ pub fn init(format: LogFormat, default_level: &str) -> WorkerGuard {
             std::io::stderr(),
         ));
     let _ = DROPPED.set(writer.error_counter());
+    // `try_init` also passes the `log` records of lapin and others on.
+    let _ = subscriber(format, filter, colour, writer).try_init();
+    guard
+}
+
+/// The subscriber `init` installs, writing its lines to `writer`.
+pub fn subscriber<W>(
+    format: LogFormat,
+    filter: EnvFilter,
+    colour: bool,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
         .with_writer(writer);
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
-    };
-    guard
+    match format {
+        LogFormat::Human => Box::new(builder.finish()),
+        // The job's span once, as `span`: a list of every span would repeat
+        // it, and each span in a line is parsed again from its stored JSON.
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+        ),
+    }
 }
 
 /// Colour codes only help a person at a terminal; in a file or a log
@@ -125,6 +146,44 @@ pub fn chain(error: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Lines written, shared with the test.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_json_line_carries_the_event_and_the_jobs_span_once() {
+        let capture = Capture::default();
+        let writer = {
+            let capture = capture.clone();
+            move || capture.clone()
+        };
+        let logs = subscriber(LogFormat::Json, EnvFilter::new("info"), false, writer);
+        tracing::subscriber::with_default(logs, || {
+            let span = tracing::info_span!("job", message_id = "m1", attempt = 1);
+            let _entered = span.enter();
+            tracing::info!(status = "sent", "job done");
+        });
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim()).expect(&text);
+        assert_eq!(line["message"], "job done", "{line}");
+        assert_eq!(line["status"], "sent");
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["span"]["message_id"], "m1");
+        assert_eq!(line["span"]["attempt"], 1);
+        assert!(line.get("spans").is_none(), "{line}");
+    }
 
     #[test]
     fn a_chain_says_each_cause_once() {
