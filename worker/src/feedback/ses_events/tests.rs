@@ -35,9 +35,49 @@ fn event_of(message: &str) -> (Event, Vec<(String, &'static str)>) {
     }
 }
 
+/// One SES event type's case: the SES `eventType`, the key of its detail,
+/// the detail, the Herald event type expected, and one field of
+/// `event_data` with its value.
+type Case = (
+    &'static str,
+    &'static str,
+    Value,
+    &'static str,
+    &'static str,
+    Value,
+);
+
+/// Each case's SES event becomes its Herald event, correlated to the job
+/// through Herald's tags.
+fn assert_each_becomes_its_event(cases: Vec<Case>) {
+    for (kind, key, detail, expected, field, value) in cases {
+        let (event, _) = event_of(&ses_event(kind, key, detail));
+        assert_eq!(event.kind.as_str(), expected, "{kind}");
+        assert_eq!(
+            event.event_data[field], value,
+            "{kind}: {}",
+            event.event_data
+        );
+        assert_eq!(event.event_data["ses_event"], kind);
+        assert_eq!(event.message_id, "msg_1");
+        assert_eq!(
+            event.provider_message_id.as_deref(),
+            Some("0100018c-ses-id")
+        );
+        assert_eq!(
+            event.environment.as_deref(),
+            Some("eu.staging"),
+            "the configured name, not the tag's"
+        );
+        assert_eq!(event.channel.as_deref(), Some("ses"));
+        assert_eq!(event.workflow.as_deref(), Some("welcome"));
+        assert_eq!(event.recipient_id.as_deref(), Some("user_1"));
+    }
+}
+
 #[test]
-fn each_ses_event_type_becomes_its_herald_event() {
-    let cases = [
+fn each_delivery_outcome_becomes_its_herald_event() {
+    assert_each_becomes_its_event(vec![
         (
             "Delivery",
             "delivery",
@@ -63,22 +103,6 @@ fn each_ses_event_type_becomes_its_herald_event() {
             json!("abuse"),
         ),
         (
-            "Open",
-            "open",
-            json!({"timestamp": "2026-12-01T10:00:02Z", "userAgent": "Mail/1.0", "ipAddress": "192.0.2.1"}),
-            "message.read",
-            "ip",
-            json!("192.0.2.1"),
-        ),
-        (
-            "Click",
-            "click",
-            json!({"timestamp": "2026-12-01T10:00:02Z", "link": "https://example.com/a", "linkTags": {"campaign": ["x"]}}),
-            "message.link_clicked",
-            "link",
-            json!("https://example.com/a"),
-        ),
-        (
             "Reject",
             "reject",
             json!({"reason": "Bad content"}),
@@ -102,6 +126,28 @@ fn each_ses_event_type_becomes_its_herald_event() {
             "delayType",
             json!("MailboxFull"),
         ),
+    ]);
+}
+
+#[test]
+fn each_engagement_event_becomes_its_herald_event() {
+    assert_each_becomes_its_event(vec![
+        (
+            "Open",
+            "open",
+            json!({"timestamp": "2026-12-01T10:00:02Z", "userAgent": "Mail/1.0", "ipAddress": "192.0.2.1"}),
+            "message.read",
+            "ip",
+            json!("192.0.2.1"),
+        ),
+        (
+            "Click",
+            "click",
+            json!({"timestamp": "2026-12-01T10:00:02Z", "link": "https://example.com/a", "linkTags": {"campaign": ["x"]}}),
+            "message.link_clicked",
+            "link",
+            json!("https://example.com/a"),
+        ),
         (
             "Subscription",
             "subscription",
@@ -110,30 +156,7 @@ fn each_ses_event_type_becomes_its_herald_event() {
             "topics",
             json!(["weekly"]),
         ),
-    ];
-    for (kind, key, detail, expected, field, value) in cases {
-        let (event, _) = event_of(&ses_event(kind, key, detail));
-        assert_eq!(event.kind.as_str(), expected, "{kind}");
-        assert_eq!(
-            event.event_data[field], value,
-            "{kind}: {}",
-            event.event_data
-        );
-        assert_eq!(event.event_data["ses_event"], kind);
-        assert_eq!(event.message_id, "msg_1");
-        assert_eq!(
-            event.provider_message_id.as_deref(),
-            Some("0100018c-ses-id")
-        );
-        assert_eq!(
-            event.environment.as_deref(),
-            Some("eu.staging"),
-            "the configured name, not the tag's"
-        );
-        assert_eq!(event.channel.as_deref(), Some("ses"));
-        assert_eq!(event.workflow.as_deref(), Some("welcome"));
-        assert_eq!(event.recipient_id.as_deref(), Some("user_1"));
-    }
+    ]);
 }
 
 #[test]
