@@ -11,21 +11,14 @@
 
 use std::time::Instant;
 
-use herald_worker::logging::{subscriber, LogFormat};
+use herald_worker::logging::{job_span, subscriber, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 const JOBS: u32 = 200_000;
 
 /// One job's logging, as the consumer and the pipeline do it.
 fn job(n: u32) {
-    let span = tracing::info_span!(
-        "job",
-        message_id = tracing::field::Empty,
-        workflow = tracing::field::Empty,
-        environment = tracing::field::Empty,
-        channel = tracing::field::Empty,
-        attempt = 1,
-    );
+    let span = job_span(1);
     let _entered = span.enter();
     span.record("message_id", format!("msg_{n:08}").as_str());
     span.record("workflow", "welcome");

@@ -112,6 +112,20 @@ where
     }
 }
 
+/// The span of one job's delivery: the pipeline records the job's id,
+/// workflow, environment and channel in it as it reads them, and every line
+/// logged for the job carries them.
+pub fn job_span(attempt: u32) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        message_id = tracing::field::Empty,
+        workflow = tracing::field::Empty,
+        environment = tracing::field::Empty,
+        channel = tracing::field::Empty,
+        attempt,
+    )
+}
+
 /// Colour codes only help a person at a terminal; in a file or a log
 /// collector they are noise. `NO_COLOR` (any non-empty value) turns them off
 /// everywhere (<https://no-color.org>).

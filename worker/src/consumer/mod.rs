@@ -381,14 +381,7 @@ async fn handle(
     metrics.jobs_received.inc();
     metrics.in_flight.inc();
     let history = headers::history(&delivery.properties);
-    let span = tracing::info_span!(
-        "job",
-        message_id = tracing::field::Empty,
-        workflow = tracing::field::Empty,
-        environment = tracing::field::Empty,
-        channel = tracing::field::Empty,
-        attempt = history.attempts.saturating_add(1),
-    );
+    let span = crate::logging::job_span(history.attempts.saturating_add(1));
     async {
         let settleable = || channel.status().connected() && !stop.deadline.is_cancelled();
         let ctx = Context {
