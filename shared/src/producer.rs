@@ -18,6 +18,24 @@ pub enum PublishError {
     NotConfirmed,
 }
 
+/// Opens a channel on `connection` in confirm mode: the broker answers each
+/// publish on it with an ack or a nack.
+pub async fn confirm_channel(connection: &Connection) -> Result<Channel, lapin::Error> {
+    let channel = connection.create_channel().await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    Ok(channel)
+}
+
+/// Properties of a persistent JSON message with `message_id`.
+pub fn json_properties(message_id: &str) -> BasicProperties {
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2)
+        .with_message_id(message_id.into())
+}
+
 /// Publishes jobs with publisher confirms on its own channel.
 pub struct Producer {
     channel: Channel,
@@ -29,12 +47,8 @@ impl Producer {
     /// Opens a confirm-mode channel on an existing connection, with the
     /// default exchange and routing key.
     pub async fn new(connection: &Connection) -> Result<Producer, PublishError> {
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
         Ok(Producer {
-            channel,
+            channel: confirm_channel(connection).await?,
             exchange: JOBS_EXCHANGE.to_owned(),
             routing_key: SEND_ROUTING_KEY.to_owned(),
         })
@@ -62,10 +76,7 @@ impl Producer {
     /// Publishes a body as is (for bodies read from files), with `message_id`
     /// as the AMQP message id.
     pub async fn publish_raw(&self, body: &[u8], message_id: &str) -> Result<(), PublishError> {
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2)
-            .with_message_id(message_id.into());
+        let properties = json_properties(message_id);
         let confirm = self
             .channel
             .basic_publish(

@@ -1,10 +1,11 @@
 //! Publishing with publisher confirms: a publish counts only once the broker
 //! has acknowledged it, and a nack or an unroutable return is an error.
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::BasicPublishOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection};
 
+use herald_shared::producer::{confirm_channel, json_properties};
 use herald_shared::Event;
 
 /// Why a publish was not confirmed.
@@ -32,12 +33,8 @@ impl Publisher {
         connection: &Connection,
         events_exchange: &str,
     ) -> Result<Publisher, lapin::Error> {
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
         Ok(Publisher {
-            channel,
+            channel: confirm_channel(connection).await?,
             events_exchange: events_exchange.into(),
         })
     }
@@ -46,11 +43,7 @@ impl Publisher {
     /// events exchange nobody listens to is a valid deployment.
     pub async fn publish_event(&self, event: &Event) -> Result<(), PublishError> {
         let body = serde_json::to_vec(event).expect("events serialise");
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2)
-            .with_message_id(event.message_id.as_str().into())
-            .with_type(event.kind.as_str().into());
+        let properties = json_properties(&event.message_id).with_type(event.kind.as_str().into());
         self.publish(
             self.events_exchange.as_str(),
             event.kind.as_str(),
