@@ -248,6 +248,16 @@ mod tests {
         })
     }
 
+    /// A breaker that three provider failures at the returned instant opened.
+    fn opened_breaker() -> (Breaker, Instant) {
+        let b = breaker();
+        let t = Instant::now();
+        for _ in 0..3 {
+            b.record(t, false, Verdict::ProviderFailure);
+        }
+        (b, t)
+    }
+
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
     }
@@ -282,11 +292,7 @@ mod tests {
 
     #[test]
     fn after_the_open_period_one_probe_goes_and_its_result_decides() {
-        let b = breaker();
-        let t = Instant::now();
-        for _ in 0..3 {
-            b.record(t, false, Verdict::ProviderFailure);
-        }
+        let (b, t) = opened_breaker();
         let (admit, to) = b.admit(t + secs(30));
         assert_eq!(admit, Admit::Probe);
         assert_eq!(to.map(|t| t.to), Some(Phase::HalfOpen));
@@ -315,11 +321,7 @@ mod tests {
 
     #[test]
     fn a_probe_without_a_result_lets_another_go() {
-        let b = breaker();
-        let t = Instant::now();
-        for _ in 0..3 {
-            b.record(t, false, Verdict::ProviderFailure);
-        }
+        let (b, t) = opened_breaker();
         assert_eq!(b.admit(t + secs(30)).0, Admit::Probe);
         b.record(t + secs(30), true, Verdict::Neutral);
         assert_eq!(b.admit(t + secs(30)).0, Admit::Probe, "given back");
@@ -339,11 +341,7 @@ mod tests {
 
     #[test]
     fn late_results_of_requests_admitted_before_it_opened_change_nothing() {
-        let b = breaker();
-        let t = Instant::now();
-        for _ in 0..3 {
-            b.record(t, false, Verdict::ProviderFailure);
-        }
+        let (b, t) = opened_breaker();
         assert_eq!(b.record(t, false, Verdict::ProviderFailure), None);
         assert_eq!(b.record(t, false, Verdict::Success), None);
         assert_eq!(b.phase(), Phase::Open);

@@ -258,36 +258,23 @@ mod tests {
 
     #[test]
     fn only_outages_count_against_the_breaker() {
-        let err = |retry, code: &str| Err(SendError::new(retry, code, "x"));
         let hour = Duration::from_secs(3600);
         assert_eq!(verdict(&Ok(Some("id".into())), hour), Verdict::Success);
-        assert_eq!(
-            verdict(&err(Retry::Permanent, "MessageRejected"), hour),
-            Verdict::Success
-        );
-        assert_eq!(
-            verdict(&err(Retry::Transient, "HttpStatus503"), hour),
-            Verdict::ProviderFailure
-        );
-        assert_eq!(
-            verdict(&err(Retry::Transient, "Timeout"), hour),
-            Verdict::ProviderFailure
-        );
-        assert_eq!(
-            verdict(&err(Retry::Transient, "ConnectionError"), hour),
-            Verdict::ProviderFailure
-        );
-        assert_eq!(
-            verdict(&err(Retry::Transient, "TooManyRequestsException"), hour),
-            Verdict::Neutral
-        );
-        assert_eq!(
-            verdict(&err(Retry::Credentials, "ExpiredToken"), hour),
-            Verdict::Neutral
-        );
-        assert_eq!(
-            verdict(&err(Retry::Paused, "SendingPausedException"), hour),
-            Verdict::Paused(hour)
-        );
+        let cases = [
+            (Retry::Permanent, "MessageRejected", Verdict::Success),
+            (Retry::Transient, "HttpStatus503", Verdict::ProviderFailure),
+            (Retry::Transient, "Timeout", Verdict::ProviderFailure),
+            (Retry::Transient, "ConnectionError", Verdict::ProviderFailure),
+            (Retry::Transient, "TooManyRequestsException", Verdict::Neutral),
+            (Retry::Credentials, "ExpiredToken", Verdict::Neutral),
+            (Retry::Paused, "SendingPausedException", Verdict::Paused(hour)),
+        ];
+        for (retry, code, expected) in cases {
+            assert_eq!(
+                verdict(&Err(SendError::new(retry, code, "x")), hour),
+                expected,
+                "{code}"
+            );
+        }
     }
 }
