@@ -115,6 +115,12 @@ fn event_data(kind: &str, d: &Value) -> Map<String, Value> {
             .filter_map(|(to, from)| d.get(*from).map(|v| ((*to).to_owned(), v.clone())))
             .collect()
     };
+    // The picked fields, then one more.
+    let pick_with = |pairs: &[(&str, &str)], (key, value): (&str, Value)| {
+        let mut data = pick(pairs);
+        data.insert(key.to_owned(), value);
+        data
+    };
     let mut data = match kind {
         "Delivery" => pick(&[
             ("processing_time_ms", "processingTimeMillis"),
@@ -122,26 +128,24 @@ fn event_data(kind: &str, d: &Value) -> Map<String, Value> {
             ("recipients", "recipients"),
             ("reporting_mta", "reportingMTA"),
         ]),
-        "Bounce" => {
-            let mut data = pick(&[
+        "Bounce" => pick_with(
+            &[
                 ("bounceType", "bounceType"),
                 ("bounceSubType", "bounceSubType"),
                 ("feedback_id", "feedbackId"),
                 ("reporting_mta", "reportingMTA"),
-            ]);
-            data.insert("recipients".into(), recipients(d, "bouncedRecipients"));
-            data
-        }
-        "Complaint" => {
-            let mut data = pick(&[
+            ],
+            ("recipients", recipients(d, "bouncedRecipients")),
+        ),
+        "Complaint" => pick_with(
+            &[
                 ("feedback_type", "complaintFeedbackType"),
                 ("complaint_sub_type", "complaintSubType"),
                 ("user_agent", "userAgent"),
                 ("feedback_id", "feedbackId"),
-            ]);
-            data.insert("recipients".into(), recipients(d, "complainedRecipients"));
-            data
-        }
+            ],
+            ("recipients", recipients(d, "complainedRecipients")),
+        ),
         "Open" => pick(&[("user_agent", "userAgent"), ("ip", "ipAddress")]),
         "Click" => pick(&[
             ("link", "link"),
@@ -149,28 +153,25 @@ fn event_data(kind: &str, d: &Value) -> Map<String, Value> {
             ("user_agent", "userAgent"),
             ("ip", "ipAddress"),
         ]),
-        "Reject" => {
-            let mut data = pick(&[("failure_details", "reason")]);
-            data.insert("failure_reason".into(), json!("rejected"));
-            data
-        }
-        "Rendering Failure" => {
-            let mut data = pick(&[
+        "Reject" => pick_with(
+            &[("failure_details", "reason")],
+            ("failure_reason", json!("rejected")),
+        ),
+        "Rendering Failure" => pick_with(
+            &[
                 ("failure_details", "errorMessage"),
                 ("template_name", "templateName"),
-            ]);
-            data.insert("failure_reason".into(), json!("rendering_failure"));
-            data
-        }
-        "DeliveryDelay" => {
-            let mut data = pick(&[
+            ],
+            ("failure_reason", json!("rendering_failure")),
+        ),
+        "DeliveryDelay" => pick_with(
+            &[
                 ("delayType", "delayType"),
                 ("expiration_time", "expirationTime"),
                 ("reporting_mta", "reportingMTA"),
-            ]);
-            data.insert("recipients".into(), recipients(d, "delayedRecipients"));
-            data
-        }
+            ],
+            ("recipients", recipients(d, "delayedRecipients")),
+        ),
         "Subscription" => subscription(d),
         _ => Map::new(),
     };
