@@ -28,6 +28,26 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs `herald` with `args` in `dir`, which must exit with 2 and name every
+/// one of `expected` on stderr; returns the output for further checks.
+fn fails_naming(dir: &Path, args: &[&str], expected: &[&str]) -> Output {
+    let out = herald(dir, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout:\n{}\nstderr:\n{stderr}",
+        text(&out.stdout)
+    );
+    for expected in expected {
+        assert!(
+            stderr.contains(expected),
+            "{expected:?} missing from:\n{stderr}"
+        );
+    }
+    out
+}
+
 #[test]
 fn check_accepts_the_example_configuration() {
     let out = herald(&repo(), &["check", "--config", "examples/herald.toml"]);
@@ -59,21 +79,20 @@ max_send_rate = -1
 "#,
     )
     .unwrap();
-    let out = herald(&dir, &["check", "--config", "bad.toml"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    for expected in [
-        "channels.ses.environments.prod.region: required unless sandbox = true",
-        "channels.ses.environments.prod.from_address:",
-        "channels.ses.environments.dev.max_send_rate:",
-        "tpl/broken/subject.liquid:",
-    ] {
-        assert!(
-            stderr.contains(expected),
-            "{expected:?} missing from:\n{stderr}"
-        );
-    }
-    assert!(!stderr.contains("do-not-print-me") && !text(&out.stdout).contains("do-not-print-me"));
+    let out = fails_naming(
+        &dir,
+        &["check", "--config", "bad.toml"],
+        &[
+            "channels.ses.environments.prod.region: required unless sandbox = true",
+            "channels.ses.environments.prod.from_address:",
+            "channels.ses.environments.dev.max_send_rate:",
+            "tpl/broken/subject.liquid:",
+        ],
+    );
+    assert!(
+        !text(&out.stderr).contains("do-not-print-me")
+            && !text(&out.stdout).contains("do-not-print-me")
+    );
 }
 
 #[test]
@@ -82,19 +101,15 @@ fn check_reports_every_typo_and_type_error_of_the_file_in_one_run() {
     let config =
         "[amqp]\nprefech = 64\n[retry]\nmax_attemps = 3\n[limits]\nmax_job_bytes = \"big\"\n";
     std::fs::write(dir.join("herald.toml"), config).unwrap();
-    let out = herald(&dir, &["check"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    for expected in [
-        "amqp.prefech: unknown field `prefech`",
-        "retry.max_attemps: unknown field `max_attemps`",
-        "limits.max_job_bytes: invalid type: string \"big\"",
-    ] {
-        assert!(
-            stderr.contains(expected),
-            "{expected:?} missing from:\n{stderr}"
-        );
-    }
+    fails_naming(
+        &dir,
+        &["check"],
+        &[
+            "amqp.prefech: unknown field `prefech`",
+            "retry.max_attemps: unknown field `max_attemps`",
+            "limits.max_job_bytes: invalid type: string \"big\"",
+        ],
+    );
 }
 
 #[test]
@@ -102,10 +117,11 @@ fn a_missing_environment_variable_is_a_configuration_error() {
     let dir = scratch("env");
     let config = "[channels.ses.environments.prod]\nregion = \"${HERALD_CLI_TEST_UNSET}\"\nfrom_address = \"a@b.c\"\n";
     std::fs::write(dir.join("herald.toml"), config).unwrap();
-    let out = herald(&dir, &["check"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("channels.ses.environments.prod.region: environment variable HERALD_CLI_TEST_UNSET is not set"), "{stderr}");
+    fails_naming(
+        &dir,
+        &["check"],
+        &["channels.ses.environments.prod.region: environment variable HERALD_CLI_TEST_UNSET is not set"],
+    );
 }
 
 #[test]
@@ -156,13 +172,7 @@ fn render_refuses_an_invalid_job_with_exit_2() {
     )
     .unwrap();
     let job = dir.join("job.json");
-    let out = herald(&repo(), &["render", job.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("workflow"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&repo(), &["render", job.to_str().unwrap()], &["workflow"]);
 }
 
 /// The demo's topology has fixed names: its tests take turns.
@@ -274,16 +284,15 @@ fn check_points_at_a_vars_path_the_environment_does_not_have() {
             ),
         ],
     );
-    let out = herald(&dir, &["check", "--config", "herald.toml"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
-    let stderr = text(&out.stderr);
-    for expected in [
-        "herald.toml:5:24: channels.ses.environments.dev.from_address: vars.domian does not exist in the vars of environment dev (vars has domain)",
-        "tpl/w/text.liquid:2:6: vars.site does not exist in the vars of environment dev",
-        "2 problem(s)",
-    ] {
-        assert!(stderr.contains(expected), "{expected:?} missing from:\n{stderr}");
-    }
+    fails_naming(
+        &dir,
+        &["check", "--config", "herald.toml"],
+        &[
+            "herald.toml:5:24: channels.ses.environments.dev.from_address: vars.domian does not exist in the vars of environment dev (vars has domain)",
+            "tpl/w/text.liquid:2:6: vars.site does not exist in the vars of environment dev",
+            "2 problem(s)",
+        ],
+    );
 }
 
 #[test]
@@ -301,14 +310,14 @@ fn check_renders_each_workflow_with_its_sample_and_names_the_missing_data() {
             ("nosample/text.liquid", "{{ data.anything }}"),
         ],
     );
-    let out = herald(&dir, &["check", "--config", "herald.toml"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("tpl/w/html.liquid:2:7: data.plna does not exist when rendering tpl/w/sample.json (environment dev)"),
-        "{stderr}"
+    let out = fails_naming(
+        &dir,
+        &["check", "--config", "herald.toml"],
+        &[
+            "tpl/w/html.liquid:2:7: data.plna does not exist when rendering tpl/w/sample.json (environment dev)",
+            "1 problem(s)",
+        ],
     );
-    assert!(stderr.contains("1 problem(s)"), "{stderr}");
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("note: nosample: data.anything not checked: add nosample/sample.json"),
@@ -338,17 +347,16 @@ fn check_reports_a_layout_without_content_unknown_filters_and_tags_and_data_load
             ),
         ],
     );
-    let out = herald(&dir, &["check", "--config", "herald.toml"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    for expected in [
-        "tpl/layout.html.liquid: a layout without {{ content }} drops the email's body",
-        "tpl/a/html.liquid:2:20: the `user` filter reads the hosted service's data store, which Herald does not have",
-        "tpl/b/text.liquid:2:19: unknown filter `shout`",
-        "tpl/c/text.liquid:1:",
-        "tpl/d/text.liquid:1:6: data.x does not exist when rendering tpl/d/sample.json (environment dev)",
-    ] {
-        assert!(stderr.contains(expected), "{expected:?} missing from:\n{stderr}");
-    }
-    assert!(stderr.contains("5 problem(s)"), "{stderr}");
+    fails_naming(
+        &dir,
+        &["check", "--config", "herald.toml"],
+        &[
+            "tpl/layout.html.liquid: a layout without {{ content }} drops the email's body",
+            "tpl/a/html.liquid:2:20: the `user` filter reads the hosted service's data store, which Herald does not have",
+            "tpl/b/text.liquid:2:19: unknown filter `shout`",
+            "tpl/c/text.liquid:1:",
+            "tpl/d/text.liquid:1:6: data.x does not exist when rendering tpl/d/sample.json (environment dev)",
+            "5 problem(s)",
+        ],
+    );
 }

@@ -11,7 +11,7 @@ mod preview;
 pub mod setup;
 mod topology;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -284,29 +284,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Topology {
             action: TopologyAction::Export { vhost },
         } => topology::export(config, &vhost),
-        Command::Dlq { action } => match action {
-            DlqAction::List {
-                filter,
-                limit,
-                json,
-            } => dlq::list(config, filter.into(), limit, json).await,
-            DlqAction::Replay {
-                filter,
-                limit,
-                dry_run,
-            } => {
-                let action = dlq::Action::Replay;
-                dlq::apply(config, action, filter.into(), limit, dry_run, false).await
-            }
-            DlqAction::Purge {
-                filter,
-                dry_run,
-                yes,
-            } => {
-                let action = dlq::Action::Purge;
-                dlq::apply(config, action, filter.into(), None, dry_run, yes).await
-            }
-        },
+        Command::Dlq { action } => run_dlq(config, action).await,
         Command::Messages {
             action: MessagesAction::Show { id, json },
         } => ledger::show(config, &id, json).await,
@@ -330,4 +308,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             } => ledger::check(config, &environment, &address, json).await,
         },
     }
+}
+
+/// `herald dlq`. `replay` and `purge` are one walk over the matching letters:
+/// a replay is never asked to confirm, a purge takes every match.
+async fn run_dlq(config: Option<&Path>, action: DlqAction) -> Result<(), CliError> {
+    let (action, filter, limit, dry_run, yes) = match action {
+        DlqAction::List {
+            filter,
+            limit,
+            json,
+        } => return dlq::list(config, filter.into(), limit, json).await,
+        DlqAction::Replay {
+            filter,
+            limit,
+            dry_run,
+        } => (dlq::Action::Replay, filter, limit, dry_run, false),
+        DlqAction::Purge {
+            filter,
+            dry_run,
+            yes,
+        } => (dlq::Action::Purge, filter, None, dry_run, yes),
+    };
+    dlq::apply(config, action, filter.into(), limit, dry_run, yes).await
 }
