@@ -1,6 +1,7 @@
 //! The same rules checked on both stores: the embedded one in a temporary
 //! file, the Redis one on 127.0.0.1:6379 under a key prefix of its own.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -22,6 +23,14 @@ fn acceptance(provider_id: &str) -> Acceptance {
     }
 }
 
+/// Settings of an embedded ledger in the file at `path`.
+fn file_at(path: PathBuf) -> IdempotencySettings {
+    IdempotencySettings {
+        path,
+        ..IdempotencySettings::default()
+    }
+}
+
 struct TestStore {
     ledger: Ledger,
     /// Keeps the embedded file until the test ends.
@@ -34,10 +43,8 @@ impl TestStore {
     async fn embedded(ttl: Duration) -> TestStore {
         let dir = tempfile::tempdir().unwrap();
         let settings = IdempotencySettings {
-            store: StoreKind::Embedded,
-            path: dir.path().join("ledger.redb"),
             ttl,
-            ..IdempotencySettings::default()
+            ..file_at(dir.path().join("ledger.redb"))
         };
         TestStore {
             ledger: Ledger::open(&settings).await.unwrap(),
@@ -62,6 +69,14 @@ impl TestStore {
         }
     }
 
+    /// The embedded store under the ledger of [`TestStore::embedded`].
+    fn embedded_store(&self) -> &embedded::Embedded {
+        match &self.ledger.backend {
+            Backend::Embedded(store) => store,
+            _ => unreachable!("not an embedded store"),
+        }
+    }
+
     /// Deletes the Redis keys this test made.
     async fn clean(self) {
         let Some(prefix) = self.prefix else { return };
@@ -82,8 +97,30 @@ impl TestStore {
     }
 }
 
-async fn both(ttl: Duration) -> [TestStore; 2] {
-    [TestStore::embedded(ttl).await, TestStore::redis(ttl).await]
+/// Runs `test` on a fresh embedded store, then on a fresh Redis one, each
+/// keeping records for `ttl`, and cleans each up after it. The store is
+/// named on stderr, which a failing test shows.
+async fn on_both_stores(ttl: Duration, test: impl AsyncFn(&Ledger)) {
+    for store in [TestStore::embedded(ttl).await, TestStore::redis(ttl).await] {
+        eprintln!("on the {:?} store", store.ledger.kind());
+        test(&store.ledger).await;
+        store.clean().await;
+    }
+}
+
+/// Calls `call` with a clone of `l` and each of `0..n`, every call on a task
+/// of its own, all at once; returns their answers in that order.
+async fn concurrently<T, F>(l: &Ledger, n: usize, call: impl Fn(Ledger, usize) -> F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(call(l.clone(), i))).collect();
+    let mut answers = Vec::with_capacity(n);
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
 }
 
 fn token(claim: Claim) -> ClaimToken {
@@ -95,50 +132,44 @@ fn token(claim: Claim) -> ClaimToken {
 
 #[tokio::test]
 async fn a_recorded_acceptance_answers_every_later_claim() {
-    for store in both(Duration::from_secs(60)).await {
-        let l = &store.ledger;
+    on_both_stores(Duration::from_secs(60), async |l| {
         token(l.claim("m1", LEASE).await.unwrap());
         match l.claim("m1", LEASE).await.unwrap() {
             Claim::Held { retry_after } => assert!(retry_after <= LEASE, "{retry_after:?}"),
-            other => panic!("{:?}: expected Held, got {other:?}", l.kind()),
+            other => panic!("expected Held, got {other:?}"),
         }
         l.record("m1", acceptance("0100-a")).await.unwrap();
         assert_eq!(
             l.claim("m1", LEASE).await.unwrap(),
-            Claim::Accepted(acceptance("0100-a")),
-            "{:?}",
-            l.kind()
+            Claim::Accepted(acceptance("0100-a"))
         );
-        store.clean().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn only_the_owner_releases_and_a_released_id_is_claimed_afresh() {
-    for store in both(Duration::from_secs(60)).await {
-        let l = &store.ledger;
+    on_both_stores(Duration::from_secs(60), async |l| {
         let owner = token(l.claim("m2", LEASE).await.unwrap());
         l.release("m2", &ClaimToken::new()).await.unwrap();
         assert!(
             matches!(l.claim("m2", LEASE).await.unwrap(), Claim::Held { .. }),
-            "{:?}: a stranger's token released the claim",
-            l.kind()
+            "a stranger's token released the claim"
         );
         l.release("m2", &owner).await.unwrap();
         token(l.claim("m2", LEASE).await.unwrap());
-        store.clean().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_claim_past_its_lease_is_taken_over_in_doubt() {
-    for store in both(Duration::from_secs(60)).await {
-        let l = &store.ledger;
+    on_both_stores(Duration::from_secs(60), async |l| {
         token(l.claim("m3", Duration::from_millis(200)).await.unwrap());
         tokio::time::sleep(Duration::from_millis(300)).await;
         let taken = match l.claim("m3", LEASE).await.unwrap() {
             Claim::InDoubt(token) => token,
-            other => panic!("{:?}: expected InDoubt, got {other:?}", l.kind()),
+            other => panic!("expected InDoubt, got {other:?}"),
         };
         assert!(matches!(
             l.claim("m3", LEASE).await.unwrap(),
@@ -162,32 +193,28 @@ async fn a_claim_past_its_lease_is_taken_over_in_doubt() {
                 ClaimKind::InDoubt,
                 ClaimKind::Released,
                 ClaimKind::Claimed
-            ],
-            "{:?}",
-            l.kind()
+            ]
         );
-        store.clean().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn records_are_forgotten_after_their_ttl() {
-    for store in both(Duration::from_millis(800)).await {
-        let l = &store.ledger;
+    on_both_stores(Duration::from_millis(800), async |l| {
         token(l.claim("m4", LEASE).await.unwrap());
         l.record("m4", acceptance("0100-b")).await.unwrap();
         assert!(l.story("m4").await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        assert_eq!(l.story("m4").await.unwrap(), None, "{:?}", l.kind());
+        assert_eq!(l.story("m4").await.unwrap(), None);
         token(l.claim("m4", LEASE).await.unwrap());
-        store.clean().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_story_holds_claims_acceptance_and_feedback_events() {
-    for store in both(Duration::from_secs(60)).await {
-        let l = &store.ledger;
+    on_both_stores(Duration::from_secs(60), async |l| {
         assert_eq!(l.story("m5").await.unwrap(), None);
         token(l.claim("m5", LEASE).await.unwrap());
         l.record("m5", acceptance("0100-c")).await.unwrap();
@@ -200,37 +227,35 @@ async fn a_story_holds_claims_acceptance_and_feedback_events() {
         assert_eq!(story.id, "m5");
         assert_eq!(story.claims.len(), 1);
         assert_eq!(story.acceptance, Some(acceptance("0100-c")));
-        assert_eq!(story.events, [delivered, bounced], "{:?}", l.kind());
-        store.clean().await;
-    }
+        assert_eq!(story.events, [delivered, bounced]);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn concurrent_claims_of_one_id_acquire_it_exactly_once() {
-    for store in both(Duration::from_secs(60)).await {
-        let tasks: Vec<_> = (0..256)
-            .map(|_| {
-                let l = store.ledger.clone();
-                tokio::spawn(async move { l.claim("m6", LEASE).await.unwrap() })
-            })
-            .collect();
+    on_both_stores(Duration::from_secs(60), async |l| {
+        let claims = concurrently(
+            l,
+            256,
+            |l, _| async move { l.claim("m6", LEASE).await.unwrap() },
+        );
         let mut acquired = 0;
-        for task in tasks {
-            match task.await.unwrap() {
+        for claim in claims.await {
+            match claim {
                 Claim::Acquired(_) => acquired += 1,
                 Claim::Held { .. } => {}
                 other => panic!("unexpected {other:?}"),
             }
         }
-        assert_eq!(acquired, 1, "{:?}", store.ledger.kind());
-        store.clean().await;
-    }
+        assert_eq!(acquired, 1);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn suppressions_are_per_environment_and_ignore_case() {
-    for store in both(Duration::from_secs(60)).await {
-        let l = &store.ledger;
+    on_both_stores(Duration::from_secs(60), async |l| {
         l.suppress("prod", " Ada@Example.com", "bounce")
             .await
             .unwrap();
@@ -249,31 +274,26 @@ async fn suppressions_are_per_environment_and_ignore_case() {
         assert!(l.unsuppress("prod", "ADA@example.com").await.unwrap());
         assert!(!l.unsuppress("prod", "ada@example.com").await.unwrap());
         assert!(!l.is_suppressed("prod", "ada@example.com").await.unwrap());
-        store.clean().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_long_suppression_list_is_read_whole() {
-    for store in both(Duration::from_secs(60)).await {
-        let writes: Vec<_> = (0..1200)
-            .map(|i| {
-                let l = store.ledger.clone();
-                tokio::spawn(async move {
-                    l.suppress("prod", &format!("u{i:04}@example.com"), "complaint")
-                        .await
-                })
-            })
-            .collect();
-        for w in writes {
-            w.await.unwrap().unwrap();
+    on_both_stores(Duration::from_secs(60), async |l| {
+        let writes = concurrently(l, 1200, |l, i| async move {
+            l.suppress("prod", &format!("u{i:04}@example.com"), "complaint")
+                .await
+        });
+        for written in writes.await {
+            written.unwrap();
         }
-        let list = store.ledger.suppressed("prod").await.unwrap();
-        assert_eq!(list.len(), 1200, "{:?}", store.ledger.kind());
+        let list = l.suppressed("prod").await.unwrap();
+        assert_eq!(list.len(), 1200);
         assert_eq!(list[0].address, "u0000@example.com");
         assert_eq!(list[1199].address, "u1199@example.com");
-        store.clean().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -289,10 +309,7 @@ async fn the_off_store_lets_every_claim_through_and_remembers_nothing() {
 #[tokio::test]
 async fn an_embedded_ledger_keeps_its_records_when_reopened() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = IdempotencySettings {
-        path: dir.path().join("ledger.redb"),
-        ..IdempotencySettings::default()
-    };
+    let settings = file_at(dir.path().join("ledger.redb"));
     let first = Ledger::open(&settings).await.unwrap();
     token(first.claim("m8", LEASE).await.unwrap());
     first.record("m8", acceptance("0100-e")).await.unwrap();
@@ -315,18 +332,13 @@ async fn an_embedded_ledger_keeps_its_records_when_reopened() {
 #[tokio::test]
 async fn concurrent_writes_share_durable_commits() {
     let store = TestStore::embedded(Duration::from_secs(60)).await;
-    let Backend::Embedded(embedded) = &store.ledger.backend else {
-        unreachable!()
-    };
+    let embedded = store.embedded_store();
     let before = embedded.commits();
-    let tasks: Vec<_> = (0..256)
-        .map(|i| {
-            let l = store.ledger.clone();
-            tokio::spawn(async move { l.claim(&format!("g{i}"), LEASE).await.unwrap() })
-        })
-        .collect();
-    for task in tasks {
-        token(task.await.unwrap());
+    let claims = concurrently(&store.ledger, 256, |l, i| async move {
+        l.claim(&format!("g{i}"), LEASE).await.unwrap()
+    });
+    for claim in claims.await {
+        token(claim);
     }
     let commits = embedded.commits() - before;
     assert!(commits < 64, "256 claims took {commits} commits");
@@ -337,10 +349,7 @@ async fn a_file_that_is_not_a_ledger_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corrupt.redb");
     std::fs::write(&path, vec![0x5a; 64 * 1024]).unwrap();
-    let settings = IdempotencySettings {
-        path: path.clone(),
-        ..IdempotencySettings::default()
-    };
+    let settings = file_at(path.clone());
     let error = Ledger::open(&settings).await.unwrap_err();
     assert!(matches!(error, LedgerError::Open { .. }), "{error:?}");
     assert!(
@@ -351,11 +360,8 @@ async fn a_file_that_is_not_a_ledger_is_an_error_naming_it() {
 
 #[tokio::test]
 async fn an_unwritable_place_is_an_error_naming_it() {
-    let path = std::path::PathBuf::from("/proc/herald-ledger.redb");
-    let settings = IdempotencySettings {
-        path: path.clone(),
-        ..IdempotencySettings::default()
-    };
+    let path = PathBuf::from("/proc/herald-ledger.redb");
+    let settings = file_at(path.clone());
     let error = Ledger::open(&settings).await.unwrap_err();
     assert!(
         error.to_string().contains("/proc/herald-ledger.redb"),
@@ -409,10 +415,7 @@ async fn an_unreachable_redis_fails_every_call_quickly() {
 async fn a_damaged_ledger_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.redb");
-    let settings = IdempotencySettings {
-        path: path.clone(),
-        ..IdempotencySettings::default()
-    };
+    let settings = file_at(path.clone());
     let ledger = Ledger::open(&settings).await.unwrap();
     for i in 0..200 {
         let id = format!("d{i}");
@@ -441,10 +444,7 @@ async fn a_damaged_ledger_is_an_error_naming_it() {
 #[tokio::test]
 async fn a_second_process_on_a_workers_file_is_refused_unless_both_share_it() {
     let dir = tempfile::tempdir().unwrap();
-    let alone = IdempotencySettings {
-        path: dir.path().join("ledger.redb"),
-        ..IdempotencySettings::default()
-    };
+    let alone = file_at(dir.path().join("ledger.redb"));
     let worker = Ledger::open(&alone).await.unwrap();
     let error = Ledger::open(&alone).await.unwrap_err();
     assert!(
@@ -472,9 +472,7 @@ async fn a_second_process_on_a_workers_file_is_refused_unless_both_share_it() {
 #[tokio::test]
 async fn expired_entries_are_removed_from_the_file() {
     let store = TestStore::embedded(Duration::from_millis(300)).await;
-    let Backend::Embedded(embedded) = &store.ledger.backend else {
-        unreachable!()
-    };
+    let embedded = store.embedded_store();
     for i in 0..50 {
         let id = format!("p{i}");
         token(store.ledger.claim(&id, LEASE).await.unwrap());
