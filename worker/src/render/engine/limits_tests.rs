@@ -31,6 +31,13 @@ fn limit_of(result: Result<String, TemplateError>) -> &'static str {
     }
 }
 
+/// Renders `source` under `limits` and checks that the limit named `limit`
+/// stops it.
+#[track_caller]
+fn assert_stops_at(source: &str, globals: &Object, limits: &RenderLimits, limit: &str) {
+    assert_eq!(limit_of(run(source, globals, limits)), limit);
+}
+
 /// The test process's peak resident memory (VmHWM), in MiB.
 fn peak_rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -45,13 +52,71 @@ fn defaults() -> RenderLimits {
     RenderLimits::default()
 }
 
+/// Hostile inputs that the default limits stop: what each one is, its
+/// template and data, and the limit that stops it.
 #[test]
-fn a_billion_element_range_is_refused_before_it_is_built() {
-    let source = "{% for i in (1..1000000000) %}x{% endfor %}";
-    assert_eq!(
-        limit_of(run(source, &object!({}), &defaults())),
-        "max_range"
-    );
+fn hostile_inputs_stop_at_a_named_limit() {
+    let kilobyte_line = || object!({ "line": "y".repeat(1024) });
+    let cases = [
+        (
+            "a billion-element range is refused before it is built",
+            "{% for i in (1..1000000000) %}x{% endfor %}".to_owned(),
+            object!({}),
+            "max_range",
+        ),
+        (
+            "append doubling stops at the value size limit",
+            "{% assign s = 'ab' %}".to_owned()
+                + &"{% assign s = s | append: s %}".repeat(28)
+                + "{{ s | size }}",
+            object!({}),
+            "max_value_bytes",
+        ),
+        (
+            "a five-megabyte template is refused unparsed",
+            "x".repeat(5 << 20),
+            object!({}),
+            "max_template_bytes",
+        ),
+        (
+            "a deep filter chain is refused",
+            format!("{{{{ 'a'{} }}}}", " | upcase".repeat(20_000)),
+            object!({}),
+            "max_nesting_depth",
+        ),
+        (
+            "nested loops stop at the iteration limit",
+            "{% for i in (1..20000) %}{% for j in (1..20000) %}{% endfor %}{% endfor %}".to_owned(),
+            object!({}),
+            "max_loop_iterations",
+        ),
+        (
+            "output past the cap stops the render",
+            "{% for i in (1..100000) %}{{ line }}{% endfor %}".to_owned(),
+            kilobyte_line(),
+            "max_output_bytes",
+        ),
+        (
+            "replacing the empty string is refused before the result is built",
+            "{{ text | replace: '', text }}".to_owned(),
+            object!({ "text": "z".repeat(100_000) }),
+            "max_value_bytes",
+        ),
+        (
+            "capture stops at the value size limit",
+            "{% capture c %}{% for i in (1..100000) %}{{ line }}{% endfor %}{% endcapture %}"
+                .to_owned(),
+            kilobyte_line(),
+            "max_value_bytes",
+        ),
+    ];
+    for (case, source, globals, limit) in &cases {
+        let outcome = run(source, globals, &defaults()).map(|out| format!("{} bytes", out.len()));
+        assert!(
+            matches!(&outcome, Err(e) if e.limit_name() == Some(*limit)),
+            "{case}: expected {limit}, got {outcome:?}"
+        );
+    }
 }
 
 #[test]
@@ -59,28 +124,19 @@ fn ten_thousand_nested_ifs_are_refused_before_parsing() {
     let source = "{%if a%}".repeat(10_000) + &"{%endif%}".repeat(10_000);
     assert!(source.len() < defaults().max_template_bytes);
     let globals = object!({ "a": true });
-    assert_eq!(
-        limit_of(run(&source, &globals, &defaults())),
-        "max_nesting_depth"
-    );
+    assert_stops_at(&source, &globals, &defaults(), "max_nesting_depth");
 }
 
 #[test]
 fn a_hundred_thousand_nested_ifs_are_refused_even_when_the_size_would_allow_them() {
     let source = "{%if a%}".repeat(100_000) + &"{%endif%}".repeat(100_000);
     let globals = object!({ "a": true });
-    assert_eq!(
-        limit_of(run(&source, &globals, &defaults())),
-        "max_template_bytes"
-    );
+    assert_stops_at(&source, &globals, &defaults(), "max_template_bytes");
     let roomy = RenderLimits {
         max_template_bytes: 4 << 20,
         ..defaults()
     };
-    assert_eq!(
-        limit_of(run(&source, &globals, &roomy)),
-        "max_nesting_depth"
-    );
+    assert_stops_at(&source, &globals, &roomy, "max_nesting_depth");
 }
 
 #[test]
@@ -92,64 +148,13 @@ fn nesting_up_to_the_limit_parses_and_renders() {
 }
 
 #[test]
-fn append_doubling_stops_at_the_value_size_limit() {
-    let source = "{% assign s = 'ab' %}".to_owned()
-        + &"{% assign s = s | append: s %}".repeat(28)
-        + "{{ s | size }}";
-    assert_eq!(
-        limit_of(run(&source, &object!({}), &defaults())),
-        "max_value_bytes"
-    );
-}
-
-#[test]
-fn a_five_megabyte_template_is_refused_unparsed() {
-    let source = "x".repeat(5 << 20);
-    assert_eq!(
-        limit_of(run(&source, &object!({}), &defaults())),
-        "max_template_bytes"
-    );
-}
-
-#[test]
-fn a_deep_filter_chain_is_refused() {
-    let source = format!("{{{{ 'a'{} }}}}", " | upcase".repeat(20_000));
-    assert_eq!(
-        limit_of(run(&source, &object!({}), &defaults())),
-        "max_nesting_depth"
-    );
-}
-
-#[test]
 fn deeply_nested_brackets_are_refused() {
     let source = format!("{{{{ {}a{} }}}}", "a[".repeat(50_000), "]".repeat(50_000));
     let roomy = RenderLimits {
         max_template_bytes: 1 << 20,
         ..defaults()
     };
-    assert_eq!(
-        limit_of(run(&source, &object!({}), &roomy)),
-        "max_nesting_depth"
-    );
-}
-
-#[test]
-fn nested_loops_stop_at_the_iteration_limit() {
-    let source = "{% for i in (1..20000) %}{% for j in (1..20000) %}{% endfor %}{% endfor %}";
-    assert_eq!(
-        limit_of(run(source, &object!({}), &defaults())),
-        "max_loop_iterations"
-    );
-}
-
-#[test]
-fn output_past_the_cap_stops_the_render() {
-    let source = "{% for i in (1..100000) %}{{ line }}{% endfor %}";
-    let globals = object!({ "line": "y".repeat(1024) });
-    assert_eq!(
-        limit_of(run(source, &globals, &defaults())),
-        "max_output_bytes"
-    );
+    assert_stops_at(&source, &object!({}), &roomy, "max_nesting_depth");
 }
 
 #[test]
@@ -178,26 +183,6 @@ fn a_partial_that_includes_itself_stops_at_the_partial_depth() {
     let subject = &store.workflow("w").unwrap().subject;
     let result = store.budget().render(subject, &object!({}));
     assert_eq!(limit_of(result), "max_partial_depth");
-}
-
-#[test]
-fn replacing_the_empty_string_is_refused_before_the_result_is_built() {
-    let source = "{{ text | replace: '', text }}";
-    let globals = object!({ "text": "z".repeat(100_000) });
-    assert_eq!(
-        limit_of(run(source, &globals, &defaults())),
-        "max_value_bytes"
-    );
-}
-
-#[test]
-fn capture_stops_at_the_value_size_limit() {
-    let source = "{% capture c %}{% for i in (1..100000) %}{{ line }}{% endfor %}{% endcapture %}";
-    let globals = object!({ "line": "y".repeat(1024) });
-    assert_eq!(
-        limit_of(run(source, &globals, &defaults())),
-        "max_value_bytes"
-    );
 }
 
 #[test]
@@ -295,20 +280,30 @@ fn the_deepest_allowed_templates_render_on_a_two_megabyte_stack() {
 fn the_limits_are_read_from_the_limits_section() {
     let config = r#"
 [limits]
+max_template_bytes = 4096
+max_nesting_depth = 8
 max_range = 10
-max_render_time = "150ms"
+max_value_bytes = 1024
 max_output_bytes = 2048
-
-[channels.ses.environments.dev]
-sandbox = true
-from_address = "dev@example.com"
+max_render_time = "150ms"
+max_partial_depth = 3
 "#;
     let settings = crate::settings::Settings::from_toml("t", config, &|_| None).unwrap();
     let limits = settings.limits.render();
-    assert_eq!(limits.max_range, 10);
-    assert_eq!(limits.max_render_time, Duration::from_millis(150));
-    assert_eq!(limits.max_output_bytes, 2048);
-    assert_eq!(limits.max_loop_iterations, defaults().max_loop_iterations);
+    let expected = RenderLimits {
+        max_template_bytes: 4096,
+        max_nesting_depth: 8,
+        max_range: 10,
+        max_value_bytes: 1024,
+        max_output_bytes: 2048,
+        max_render_time: Duration::from_millis(150),
+        max_partial_depth: 3,
+        ..defaults()
+    };
+    assert_eq!(
+        limits, expected,
+        "each key read, max_loop_iterations left at its default"
+    );
     let source = "{% for i in (1..11) %}{% endfor %}";
-    assert_eq!(limit_of(run(source, &object!({}), &limits)), "max_range");
+    assert_stops_at(source, &object!({}), &limits, "max_range");
 }
