@@ -81,18 +81,23 @@ async fn index(State(shared): State<Arc<Shared>>) -> Response {
     page(StatusCode::OK, page::index(&preview, version))
 }
 
-async fn email(
-    State(shared): State<Arc<Shared>>,
-    Path((workflow, channel, environment)): Path<(String, String, String)>,
-) -> Response {
+/// Which email a page shows: `/email/{workflow}/{channel}/{environment}`.
+#[derive(serde::Deserialize)]
+struct EmailAt {
+    workflow: String,
+    channel: String,
+    environment: String,
+}
+
+async fn email(State(shared): State<Arc<Shared>>, Path(at): Path<EmailAt>) -> Response {
     let (preview, version) = shared.current();
     let known = preview
         .environments
-        .contains(&(channel.clone(), environment.clone()));
-    match preview.workflow(&workflow) {
+        .contains(&(at.channel.clone(), at.environment.clone()));
+    match preview.workflow(&at.workflow) {
         Some(w) if known => page(
             StatusCode::OK,
-            page::email_page(&preview, w, &channel, &environment, version),
+            page::email_page(&preview, w, &at.channel, &at.environment, version),
         ),
         _ => page(
             StatusCode::NOT_FOUND,
@@ -101,14 +106,11 @@ async fn email(
     }
 }
 
-async fn email_html(
-    State(shared): State<Arc<Shared>>,
-    Path((workflow, channel, environment)): Path<(String, String, String)>,
-) -> Response {
+async fn email_html(State(shared): State<Arc<Shared>>, Path(at): Path<EmailAt>) -> Response {
     let (preview, _) = shared.current();
     let html = preview
-        .workflow(&workflow)
-        .and_then(|w| preview.render(w, &channel, &environment).ok())
+        .workflow(&at.workflow)
+        .and_then(|w| preview.render(w, &at.channel, &at.environment).ok())
         .and_then(|p| p.email.html);
     match html {
         Some(html) => ([(CONTENT_SECURITY_POLICY, EMAIL_CSP)], Html(html)).into_response(),
