@@ -1,20 +1,13 @@
 //! `${NAME}` and `${NAME:-default}` in configuration strings, read from the
 //! process environment. `$${` stands for a literal `${`.
 
-use std::fmt;
-
 /// A reference to an environment variable that is not set and has no default.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {problem}")]
 pub struct InterpolationError {
     /// Dotted path of the setting, e.g. `channels.ses.environments.prod.region`.
     pub location: String,
     pub problem: String,
-}
-
-impl fmt::Display for InterpolationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.problem)
-    }
 }
 
 /// Interpolates every string in a TOML tree, collecting every problem.
