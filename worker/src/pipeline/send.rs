@@ -258,16 +258,17 @@ mod tests {
 
     #[test]
     fn only_outages_count_against_the_breaker() {
+        use Retry::{Credentials, Paused, Permanent, Transient};
         let hour = Duration::from_secs(3600);
         assert_eq!(verdict(&Ok(Some("id".into())), hour), Verdict::Success);
         let cases = [
-            (Retry::Permanent, "MessageRejected", Verdict::Success),
-            (Retry::Transient, "HttpStatus503", Verdict::ProviderFailure),
-            (Retry::Transient, "Timeout", Verdict::ProviderFailure),
-            (Retry::Transient, "ConnectionError", Verdict::ProviderFailure),
-            (Retry::Transient, "TooManyRequestsException", Verdict::Neutral),
-            (Retry::Credentials, "ExpiredToken", Verdict::Neutral),
-            (Retry::Paused, "SendingPausedException", Verdict::Paused(hour)),
+            (Permanent, "MessageRejected", Verdict::Success),
+            (Transient, "HttpStatus503", Verdict::ProviderFailure),
+            (Transient, "Timeout", Verdict::ProviderFailure),
+            (Transient, "ConnectionError", Verdict::ProviderFailure),
+            (Transient, "TooManyRequestsException", Verdict::Neutral),
+            (Credentials, "ExpiredToken", Verdict::Neutral),
+            (Paused, "SendingPausedException", Verdict::Paused(hour)),
         ];
         for (retry, code, expected) in cases {
             assert_eq!(
