@@ -3,14 +3,14 @@
 //! `replace_last` / `remove_last`.
 
 use crate::render::filters::declare_filter;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{GeneralPurpose, STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use liquid::ParserBuilder;
 use liquid_core::model::{State, ValueViewCmp};
 use liquid_core::parser::{FilterArguments, FilterParametersReflection, ParameterReflection};
 use liquid_core::{
-    Display_filter, Error, Expression, Filter, FilterParameters, FilterReflection,
-    FromFilterParameters, ParseFilter, Result, Runtime, Value, ValueCow, ValueView,
+    Error, Expression, Filter, FilterParameters, FilterReflection, ParseFilter, Result, Runtime,
+    Value, ValueCow, ValueView,
 };
 
 /// Adds the filters of this module to `builder`.
@@ -53,93 +53,73 @@ struct PropertyArgs {
 declare_filter!(
     Sum => SumFilter { args: PropertyArgs },
     "sum",
-    "The sum of an array's numbers, or of a property of its objects."
+    "The sum of an array's numbers, or of a property of its objects.",
+    |input, args| Ok(sum(input, args.property.as_deref()))
 );
 
-impl Filter for SumFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
-        let (mut int, mut float, mut is_float) = (0i64, 0f64, false);
-        for element in elements(input) {
-            let value = match &args.property {
-                Some(p) => element.as_object().and_then(|o| o.get(p)),
-                None => Some(element),
-            };
-            // Shopify counts what is not a number as 0
-            let Some(scalar) = value.and_then(|v| v.as_scalar()) else {
-                continue;
-            };
-            if let Some(i) = scalar.to_integer() {
-                int = int.saturating_add(i);
-            } else if let Some(f) = scalar.to_float() {
-                float += f;
-                is_float = true;
-            }
+/// The sum of the numbers among `input`'s elements, or their `property`.
+fn sum(input: &dyn ValueView, property: Option<&str>) -> Value {
+    let (mut int, mut float, mut is_float) = (0i64, 0f64, false);
+    for element in elements(input) {
+        let value = match property {
+            Some(p) => element.as_object().and_then(|o| o.get(p)),
+            None => Some(element),
+        };
+        // Shopify counts what is not a number as 0
+        let Some(scalar) = value.and_then(|v| v.as_scalar()) else {
+            continue;
+        };
+        if let Some(i) = scalar.to_integer() {
+            int = int.saturating_add(i);
+        } else if let Some(f) = scalar.to_float() {
+            float += f;
+            is_float = true;
         }
-        Ok(if is_float {
-            Value::scalar(float + int as f64)
-        } else {
-            Value::scalar(int)
-        })
+    }
+    if is_float {
+        Value::scalar(float + int as f64)
+    } else {
+        Value::scalar(int)
     }
 }
 
-macro_rules! base64_filter {
-    ($parse:ident, $filter:ident, $name:literal, $description:literal, $body:expr) => {
-        #[derive(Clone, ParseFilter, FilterReflection)]
-        #[filter(name = $name, description = $description, parsed($filter))]
-        struct $parse;
-
-        #[derive(Debug, Default, Display_filter)]
-        #[name = $name]
-        struct $filter;
-
-        impl Filter for $filter {
-            fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-                let convert: fn(&str) -> Result<String> = $body;
-                convert(&input.to_kstr()).map(Value::scalar)
-            }
-        }
-    };
-}
-
-fn decoded(bytes: std::result::Result<Vec<u8>, base64::DecodeError>, name: &str) -> Result<String> {
-    let bytes = bytes.map_err(|_| invalid_input(&format!("invalid base64 provided to {name}")))?;
-    String::from_utf8(bytes)
-        .map_err(|_| invalid_input(&format!("{name}: decoded text is not UTF-8")))
-}
-
-base64_filter!(
-    Base64Encode,
-    Base64EncodeFilter,
+declare_filter!(
+    Base64Encode => Base64EncodeFilter,
     "base64_encode",
     "Encodes a string in Base64.",
-    |s| Ok(STANDARD.encode(s))
+    |input| Ok(Value::scalar(STANDARD.encode(input.to_kstr().as_bytes())))
 );
-base64_filter!(
-    Base64Decode,
-    Base64DecodeFilter,
+declare_filter!(
+    Base64Decode => Base64DecodeFilter,
     "base64_decode",
     "Decodes a Base64 string.",
-    |s| decoded(STANDARD.decode(s), "base64_decode")
+    |input| decoded(&STANDARD, &input.to_kstr(), "base64_decode")
 );
-base64_filter!(
-    Base64UrlSafeEncode,
-    Base64UrlSafeEncodeFilter,
+declare_filter!(
+    Base64UrlSafeEncode => Base64UrlSafeEncodeFilter,
     "base64_url_safe_encode",
     "Encodes a string in URL-safe Base64.",
-    |s| Ok(URL_SAFE.encode(s))
+    |input| Ok(Value::scalar(URL_SAFE.encode(input.to_kstr().as_bytes())))
 );
-base64_filter!(
-    Base64UrlSafeDecode,
-    Base64UrlSafeDecodeFilter,
+declare_filter!(
+    Base64UrlSafeDecode => Base64UrlSafeDecodeFilter,
     "base64_url_safe_decode",
     "Decodes a URL-safe Base64 string, padded or not.",
-    |s| decoded(
-        URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')),
-        "base64_url_safe_decode"
-    )
+    |input| {
+        let text = input.to_kstr();
+        decoded(&URL_SAFE_NO_PAD, text.trim_end_matches('='), "base64_url_safe_decode")
+    }
 );
+
+/// `text` decoded by `engine`, as UTF-8 text.
+fn decoded(engine: &GeneralPurpose, text: &str, name: &str) -> Result<Value> {
+    let bytes = engine
+        .decode(text)
+        .map_err(|_| invalid_input(&format!("invalid base64 provided to {name}")))?;
+    String::from_utf8(bytes)
+        .map(Value::scalar)
+        .map_err(|_| invalid_input(&format!("{name}: decoded text is not UTF-8")))
+}
 
 #[derive(Debug, FilterParameters)]
 struct MatchArgs {
@@ -255,37 +235,19 @@ struct LastArgs {
 declare_filter!(
     ReplaceLast => ReplaceLastFilter { args: LastArgs },
     "replace_last",
-    "Replaces the last occurrence of a string."
-);
-
-impl Filter for ReplaceLastFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
+    "Replaces the last occurrence of a string.",
+    |input, args| {
         let replace = args.replace.as_deref().unwrap_or_default();
-        Ok(Value::scalar(replace_last(
-            &input.to_kstr(),
-            &args.search,
-            replace,
-        )))
+        Ok(Value::scalar(replace_last(&input.to_kstr(), &args.search, replace)))
     }
-}
+);
 
 declare_filter!(
     RemoveLast => RemoveLastFilter { args: LastArgs },
     "remove_last",
-    "Removes the last occurrence of a string."
+    "Removes the last occurrence of a string.",
+    |input, args| Ok(Value::scalar(replace_last(&input.to_kstr(), &args.search, "")))
 );
-
-impl Filter for RemoveLastFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
-        Ok(Value::scalar(replace_last(
-            &input.to_kstr(),
-            &args.search,
-            "",
-        )))
-    }
-}
 
 fn replace_last(text: &str, search: &str, replace: &str) -> String {
     match text.rfind(search) {

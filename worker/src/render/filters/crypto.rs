@@ -3,10 +3,7 @@
 //! Gravatar URLs, identity-verification hashes of chat widgets).
 
 use hmac::{Hmac, Mac};
-use liquid_core::{
-    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
-    ParseFilter, Result, Runtime, Value, ValueView,
-};
+use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
 use sha2::Digest;
 
 use super::declare_filter;
@@ -16,28 +13,21 @@ declare_filter!(
     /// `{{ "ada@example.com" | md5 }}`: the MD5 digest in hex.
     pub Md5 => Md5Filter,
     "md5",
-    "The MD5 digest of the input, in lowercase hex."
+    "The MD5 digest of the input, in lowercase hex.",
+    hex_digest::<md5::Md5>
 );
-
-impl Filter for Md5Filter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        let digest = md5::Md5::digest(input.to_kstr().as_bytes());
-        Ok(Value::scalar(hex(&digest)))
-    }
-}
 
 declare_filter!(
     /// `{{ "abc" | sha256 }}`: the SHA-256 digest in hex.
     pub Sha256 => Sha256Filter,
     "sha256",
-    "The SHA-256 digest of the input, in lowercase hex."
+    "The SHA-256 digest of the input, in lowercase hex.",
+    hex_digest::<sha2::Sha256>
 );
 
-impl Filter for Sha256Filter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        let digest = sha2::Sha256::digest(input.to_kstr().as_bytes());
-        Ok(Value::scalar(hex(&digest)))
-    }
+/// The digest of the input's text under `D`, in hex.
+fn hex_digest<D: Digest>(input: &dyn ValueView) -> Result<Value> {
+    Ok(Value::scalar(hex(&D::digest(input.to_kstr().as_bytes()))))
 }
 
 #[derive(Debug, FilterParameters)]
@@ -51,18 +41,14 @@ declare_filter!(
     /// of the input under the key, in hex.
     pub HmacSha256 => HmacSha256Filter { args: HmacArgs },
     "hmac_sha256",
-    "The HMAC-SHA256 of the input under the given key, in lowercase hex."
-);
-
-impl Filter for HmacSha256Filter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
+    "The HMAC-SHA256 of the input under the given key, in lowercase hex.",
+    |input, args| {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(args.key.as_bytes())
             .map_err(|e| filter_error("hmac_sha256", e))?;
         mac.update(input.to_kstr().as_bytes());
         Ok(Value::scalar(hex(&mac.finalize().into_bytes())))
     }
-}
+);
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

@@ -3,10 +3,7 @@
 
 use std::cmp::Ordering;
 
-use liquid_core::{
-    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
-    ParseFilter, Result, Runtime, Value, ValueView,
-};
+use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
 
 use super::declare_filter;
 use super::filter_error;
@@ -15,30 +12,24 @@ declare_filter!(
     /// `{{ recipient | json }}`: the value as JSON text.
     pub Json => JsonFilter,
     "json",
-    "The input as a JSON string."
-);
-
-impl Filter for JsonFilter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+    "The input as a JSON string.",
+    |input| {
         let text = serde_json::to_string(&input.to_value()).map_err(|e| filter_error("json", e))?;
         Ok(Value::scalar(text))
     }
-}
+);
 
 declare_filter!(
     /// `{% assign prefs = data.prefs_json | from_json %}`: JSON text parsed into
     /// a value that templates can index.
     pub FromJson => FromJsonFilter,
     "from_json",
-    "Parses a JSON string into a value."
-);
-
-impl Filter for FromJsonFilter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+    "Parses a JSON string into a value.",
+    |input| {
         let text = input.to_kstr();
         serde_json::from_str::<Value>(&text).map_err(|e| filter_error("from_json", e))
     }
-}
+);
 
 #[derive(Debug, FilterParameters)]
 struct IntersectArgs {
@@ -51,22 +42,21 @@ declare_filter!(
     /// the input also in the argument, in the input's order, each once.
     pub Intersect => IntersectFilter { args: IntersectArgs },
     "intersect",
-    "The elements of the input array that are also in the argument array."
+    "The elements of the input array that are also in the argument array.",
+    |input, args| intersect(input, args.other.as_view())
 );
 
-impl Filter for IntersectFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
-        let left = as_values(input, "input")?;
-        let right = as_values(args.other.as_view(), "argument")?;
-        let mut out: Vec<Value> = Vec::new();
-        for value in left {
-            if right.contains(&value) && !out.contains(&value) {
-                out.push(value);
-            }
+/// The elements of `input` also in `other`, in `input`'s order, each once.
+fn intersect(input: &dyn ValueView, other: &dyn ValueView) -> Result<Value> {
+    let left = as_values(input, "input")?;
+    let right = as_values(other, "argument")?;
+    let mut out: Vec<Value> = Vec::new();
+    for value in left {
+        if right.contains(&value) && !out.contains(&value) {
+            out.push(value);
         }
-        Ok(Value::Array(out))
     }
+    Ok(Value::Array(out))
 }
 
 /// An array's elements; nil is the empty array, any other scalar a single
@@ -105,34 +95,34 @@ declare_filter!(
     /// missing minor or patch numbers (`v2`, `2.1`) are accepted.
     pub CompareVersions => CompareVersionsFilter { args: CompareVersionsArgs },
     "compare_versions",
-    "Compares two semantic versions: -1, 0, 1, or true/false with an operator."
+    "Compares two semantic versions: -1, 0, 1, or true/false with an operator.",
+    |input, args| compare_versions(&input.to_kstr(), &args.first, args.second.as_deref())
 );
 
-impl Filter for CompareVersionsFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
-        let left = parse_version(&input.to_kstr())?;
-        let Some(second) = args.second else {
-            let ordering = left.cmp(&parse_version(&args.first)?);
-            return Ok(Value::scalar(ordering as i64));
-        };
-        let ordering = left.cmp(&parse_version(&second)?);
-        let holds = match args.first.trim() {
-            "<" => ordering == Ordering::Less,
-            "<=" => ordering != Ordering::Greater,
-            "==" | "=" => ordering == Ordering::Equal,
-            "!=" => ordering != Ordering::Equal,
-            ">=" => ordering != Ordering::Less,
-            ">" => ordering == Ordering::Greater,
-            other => {
-                return Err(filter_error(
-                    "compare_versions",
-                    format!("unknown operator {other:?} (use <, <=, ==, !=, >= or >)"),
-                ))
-            }
-        };
-        Ok(Value::scalar(holds))
-    }
+/// `version` against `first`: -1, 0 or 1; or, when `first` is an operator,
+/// whether `version first second` holds.
+fn compare_versions(version: &str, first: &str, second: Option<&str>) -> Result<Value> {
+    let left = parse_version(version)?;
+    let Some(second) = second else {
+        let ordering = left.cmp(&parse_version(first)?);
+        return Ok(Value::scalar(ordering as i64));
+    };
+    let ordering = left.cmp(&parse_version(second)?);
+    let holds = match first.trim() {
+        "<" => ordering == Ordering::Less,
+        "<=" => ordering != Ordering::Greater,
+        "==" | "=" => ordering == Ordering::Equal,
+        "!=" => ordering != Ordering::Equal,
+        ">=" => ordering != Ordering::Less,
+        ">" => ordering == Ordering::Greater,
+        other => {
+            return Err(filter_error(
+                "compare_versions",
+                format!("unknown operator {other:?} (use <, <=, ==, !=, >= or >)"),
+            ))
+        }
+    };
+    Ok(Value::scalar(holds))
 }
 
 /// A semantic version, completed with zeros when minor or patch is missing.

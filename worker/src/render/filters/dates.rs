@@ -23,11 +23,8 @@
 use jiff::fmt::{rfc2822, strtime, temporal};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
-use liquid_core::model::ScalarCow;
-use liquid_core::{
-    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
-    ParseFilter, Result, Runtime, Value, ValueView,
-};
+use liquid_core::model::{KStringCow, ScalarCow};
+use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
 
 use super::declare_filter;
 use super::filter_error;
@@ -134,6 +131,21 @@ pub fn time_zone(filter: &str, name: &str) -> Result<TimeZone> {
         .map_err(|_| filter_error(filter, format!("{name:?} is not an IANA time zone")))
 }
 
+/// The input date, converted to `zone` when one is given; `None` for nil.
+pub fn input_in_zone(
+    filter: &str,
+    input: &dyn ValueView,
+    zone: Option<&KStringCow<'_>>,
+) -> Result<Option<Zoned>> {
+    let Some(zoned) = parse_input(filter, input)? else {
+        return Ok(None);
+    };
+    match zone {
+        Some(name) => Ok(Some(zoned.with_time_zone(time_zone(filter, name)?))),
+        None => Ok(Some(zoned)),
+    }
+}
+
 #[derive(Debug, FilterParameters)]
 struct DateArgs {
     #[parameter(description = "The strftime format.", arg_type = "str")]
@@ -149,26 +161,19 @@ declare_filter!(
     /// `{{ timestamp | date: "%-I:%M %p %Z", "America/New_York" }}`.
     pub Date => DateFilter { args: DateArgs },
     "date",
-    "Formats a date with a strftime format, optionally in an IANA time zone."
-);
-
-impl Filter for DateFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
+    "Formats a date with a strftime format, optionally in an IANA time zone.",
+    |input, args| {
         if args.format.is_empty() {
             return Ok(input.to_value());
         }
-        let Some(mut zoned) = parse_input("date", input)? else {
+        let Some(zoned) = input_in_zone("date", input, args.time_zone.as_ref())? else {
             return Ok(input.to_value());
         };
-        if let Some(name) = args.time_zone {
-            zoned = zoned.with_time_zone(time_zone("date", &name)?);
-        }
         strtime::format(args.format.as_str(), &zoned)
             .map(Value::scalar)
             .map_err(|e| filter_error("date", format!("format {:?}: {e}", args.format)))
     }
-}
+);
 
 #[derive(Debug, FilterParameters)]
 struct TimezoneArgs {
@@ -181,19 +186,12 @@ declare_filter!(
     /// `2023-12-31T19:30:00-05:00`: the same instant in ISO 8601, in that zone.
     pub Timezone => TimezoneFilter { args: TimezoneArgs },
     "timezone",
-    "The input date as ISO 8601 in the given IANA time zone."
-);
-
-impl Filter for TimezoneFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
-        let Some(zoned) = parse_input("timezone", input)? else {
-            return Ok(input.to_value());
-        };
-        let zoned = zoned.with_time_zone(time_zone("timezone", &args.time_zone)?);
-        Ok(Value::scalar(iso8601(&zoned)))
+    "The input date as ISO 8601 in the given IANA time zone.",
+    |input, args| match input_in_zone("timezone", input, Some(&args.time_zone))? {
+        Some(zoned) => Ok(Value::scalar(iso8601(&zoned))),
+        None => Ok(input.to_value()),
     }
-}
+);
 
 /// ISO 8601 with the numeric offset, to the second, as the original prints
 /// it (Herald's own `timestamp` carries nanoseconds that would show).

@@ -19,14 +19,10 @@ use icu_datetime::fieldsets::builder::{DateFields, FieldSetBuilder, ZoneStyle};
 use icu_datetime::fieldsets::enums::CompositeFieldSet;
 use icu_datetime::options::{Length, TimePrecision};
 use icu_datetime::DateTimeFormatter;
-use jiff::Zoned;
 use liquid_core::model::KStringCow;
-use liquid_core::{
-    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
-    ParseFilter, Result, Runtime, Value, ValueView,
-};
+use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
 
-use super::dates::{parse_input, time_zone};
+use super::dates::input_in_zone;
 use super::declare_filter;
 use super::filter_error;
 use super::locales::{cached, parse_locale, CacheMap};
@@ -90,36 +86,27 @@ thread_local! {
         RefCell::new(HashMap::new());
 }
 
-/// `zoned` formatted in `locale` with a date style and maybe a time style.
+/// The input date formatted in `locale` with a date style and maybe a time
+/// style, converted to `zone` first when one is given; nil and the empty
+/// string stay as they are.
 fn format(
     filter: &str,
-    zoned: &Zoned,
+    input: &dyn ValueView,
+    zone: Option<&KStringCow<'_>>,
     locale: &str,
     date: Style,
     time: Option<Style>,
 ) -> Result<Value> {
+    let Some(zoned) = input_in_zone(filter, input, zone)? else {
+        return Ok(input.to_value());
+    };
     let key = (locale.to_owned(), date, time);
     let formatter = cached(&FORMATTERS, key, || {
         let locale = parse_locale(filter, locale)?;
         DateTimeFormatter::try_new((&locale).into(), field_set(filter, date, time)?)
             .map_err(|e| filter_error(filter, e))
     })?;
-    Ok(Value::scalar(formatter.format(zoned).to_string()))
-}
-
-/// The input date, converted to `zone` when one is given; `None` for nil.
-fn input_in_zone(
-    filter: &str,
-    input: &dyn ValueView,
-    zone: Option<&KStringCow<'_>>,
-) -> Result<Option<Zoned>> {
-    let Some(zoned) = parse_input(filter, input)? else {
-        return Ok(None);
-    };
-    match zone {
-        Some(name) => Ok(Some(zoned.with_time_zone(time_zone(filter, name)?))),
-        None => Ok(Some(zoned)),
-    }
+    Ok(Value::scalar(formatter.format(&zoned).to_string()))
 }
 
 #[derive(Debug, FilterParameters)]
@@ -143,20 +130,13 @@ declare_filter!(
     /// `31 December 2023`.
     pub FormatDateInLocale => FormatDateInLocaleFilter { args: DateInLocaleArgs },
     "format_date_in_locale",
-    "Formats the date of a timestamp as the locale writes it."
-);
-
-impl Filter for FormatDateInLocaleFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+    "Formats the date of a timestamp as the locale writes it.",
+    |input, args| {
         const NAME: &str = "format_date_in_locale";
-        let args = self.args.evaluate(runtime)?;
         let date = Style::parse(NAME, args.date_format.as_ref())?;
-        let Some(zoned) = input_in_zone(NAME, input, args.time_zone.as_ref())? else {
-            return Ok(input.to_value());
-        };
-        format(NAME, &zoned, &args.locale, date, None)
+        format(NAME, input, args.time_zone.as_ref(), &args.locale, date, None)
     }
-}
+);
 
 #[derive(Debug, FilterParameters)]
 struct DatetimeInLocaleArgs {
@@ -184,18 +164,11 @@ declare_filter!(
     /// gives `Dec 31, 2023, 7:30 PM`.
     pub FormatDatetimeInLocale => FormatDatetimeInLocaleFilter { args: DatetimeInLocaleArgs },
     "format_datetime_in_locale",
-    "Formats the date and time of a timestamp as the locale writes them."
-);
-
-impl Filter for FormatDatetimeInLocaleFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+    "Formats the date and time of a timestamp as the locale writes them.",
+    |input, args| {
         const NAME: &str = "format_datetime_in_locale";
-        let args = self.args.evaluate(runtime)?;
         let date = Style::parse(NAME, args.date_format.as_ref())?;
         let time = Style::parse(NAME, args.time_format.as_ref())?;
-        let Some(zoned) = input_in_zone(NAME, input, args.time_zone.as_ref())? else {
-            return Ok(input.to_value());
-        };
-        format(NAME, &zoned, &args.locale, date, Some(time))
+        format(NAME, input, args.time_zone.as_ref(), &args.locale, date, Some(time))
     }
-}
+);

@@ -14,10 +14,7 @@ use icu_decimal::input::Decimal;
 use icu_decimal::DecimalFormatter;
 use icu_experimental::dimension::currency::formatter::CurrencyFormatter;
 use icu_experimental::dimension::currency::CurrencyType;
-use liquid_core::{
-    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
-    ParseFilter, Result, Runtime, Value, ValueView,
-};
+use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
 
 use super::declare_filter;
 use super::filter_error;
@@ -73,12 +70,8 @@ declare_filter!(
     /// decimals are shown, as CLDR's default pattern does.
     pub FormatNumber => FormatNumberFilter { args: FormatNumberArgs },
     "format_number",
-    "Formats a number with the locale's separators."
-);
-
-impl Filter for FormatNumberFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
+    "Formats a number with the locale's separators.",
+    |input, args| {
         let name = args.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
         let formatter = decimal_formatter("format_number", name)?;
         let mut value = to_decimal("format_number", input)?;
@@ -86,7 +79,7 @@ impl Filter for FormatNumberFilter {
         value.trim_end();
         Ok(Value::scalar(formatter.format(&value).to_string()))
     }
-}
+);
 
 #[derive(Debug, FilterParameters)]
 struct CurrencyArgs {
@@ -104,30 +97,22 @@ declare_filter!(
     /// currency's decimals (none for JPY).
     pub Currency => CurrencyFilter { args: CurrencyArgs },
     "currency",
-    "Formats an amount in a currency (default USD) and locale (default en)."
-);
-
-impl Filter for CurrencyFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
+    "Formats an amount in a currency (default USD) and locale (default en).",
+    |input, args| {
         let mut amount = to_decimal("currency", input)?;
         amount.pad_end(-2);
         let currency = args.currency.as_deref();
         format_currency("currency", &amount, currency, args.locale.as_deref()).map(Value::scalar)
     }
-}
+);
 
 declare_filter!(
     /// `{{ 10.99 | rounded_currency: "GBP", "en" }}` gives `£11`: the amount
     /// rounded to a whole unit (halves away from zero).
     pub RoundedCurrency => RoundedCurrencyFilter { args: CurrencyArgs },
     "rounded_currency",
-    "Formats an amount rounded to a whole unit in a currency and locale."
-);
-
-impl Filter for RoundedCurrencyFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
+    "Formats an amount rounded to a whole unit in a currency and locale.",
+    |input, args| {
         let mut amount = to_decimal("rounded_currency", input)?;
         let half_up = SignedRoundingMode::Unsigned(UnsignedRoundingMode::HalfExpand);
         amount.round_with_mode(0, half_up);
@@ -137,7 +122,7 @@ impl Filter for RoundedCurrencyFilter {
         let formatted = format_currency("rounded_currency", &amount, currency, locale)?;
         without_fraction(formatted, &amount, locale)
     }
-}
+);
 
 /// The currency formatter always shows the currency's decimals (`£11.00`);
 /// a whole amount drops them (`£11`). The number as the locale writes it

@@ -1,9 +1,6 @@
 //! `pluralize`, `titlecase` and `from_markdown`: the original's text helpers.
 
-use liquid_core::{
-    Display_filter, Expression, Filter, FilterParameters, FilterReflection, FromFilterParameters,
-    ParseFilter, Result, Runtime, Value, ValueView,
-};
+use liquid_core::{Expression, FilterParameters, Value, ValueView};
 use pulldown_cmark::{html, Options, Parser};
 
 use super::declare_filter;
@@ -22,39 +19,23 @@ declare_filter!(
     /// count is one, the second otherwise.
     pub Pluralize => PluralizeFilter { args: PluralizeArgs },
     "pluralize",
-    "The singular word when the input count is 1, else the plural word."
-);
-
-impl Filter for PluralizeFilter {
-    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
-        let args = self.args.evaluate(runtime)?;
-        let count = input
-            .as_scalar()
-            .and_then(|s| s.to_float())
-            .ok_or_else(|| {
-                filter_error("pluralize", format!("{} is not a number", input.source()))
-            })?;
-        let word = if count == 1.0 {
-            args.singular
-        } else {
-            args.plural
-        };
+    "The singular word when the input count is 1, else the plural word.",
+    |input, args| {
+        let count = input.as_scalar().and_then(|s| s.to_float()).ok_or_else(|| {
+            filter_error("pluralize", format!("{} is not a number", input.source()))
+        })?;
+        let word = if count == 1.0 { args.singular } else { args.plural };
         Ok(Value::scalar(word.into_owned()))
     }
-}
+);
 
 declare_filter!(
     /// `{{ "my project" | titlecase }}`: every word starting with a capital.
     pub Titlecase => TitlecaseFilter,
     "titlecase",
-    "Capitalises the first letter of every word and lowercases the rest."
+    "Capitalises the first letter of every word and lowercases the rest.",
+    |input| Ok(Value::scalar(titlecase(&input.to_kstr())))
 );
-
-impl Filter for TitlecaseFilter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        Ok(Value::scalar(titlecase(&input.to_kstr())))
-    }
-}
 
 /// Title case over whitespace-separated words; the spacing is kept as is.
 pub fn titlecase(text: &str) -> String {
@@ -79,14 +60,9 @@ declare_filter!(
     /// and task lists) rendered to HTML.
     pub FromMarkdown => FromMarkdownFilter,
     "from_markdown",
-    "Renders Markdown to HTML."
+    "Renders Markdown to HTML.",
+    |input| Ok(Value::scalar(markdown_to_html(&input.to_kstr())))
 );
-
-impl Filter for FromMarkdownFilter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
-        Ok(Value::scalar(markdown_to_html(&input.to_kstr())))
-    }
-}
 
 /// The HTML of `markdown`.
 pub fn markdown_to_html(markdown: &str) -> String {
