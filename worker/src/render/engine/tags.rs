@@ -7,46 +7,36 @@ use liquid::ParserBuilder;
 use liquid_core::error::ResultLiquidReplaceExt;
 use liquid_core::parser::{BlockElement, FilterChain};
 use liquid_core::{
-    BlockReflection, Language, ParseBlock, ParseTag, Renderable, Result, Runtime, TagBlock,
-    TagReflection, TagTokenIter, Template, ValueView,
+    BlockReflection, Language, ParseBlock, Renderable, Result, Runtime, TagBlock, TagTokenIter,
+    Template, ValueView,
 };
+
+use crate::render::filters::Tag;
 
 /// Adds the tags of this module to `builder`.
 pub fn register(builder: ParserBuilder) -> ParserBuilder {
-    builder.tag(EchoTag).tag(LiquidTag).block(DocBlock)
+    builder
+        .tag(Tag::new(
+            "echo",
+            "Outputs an expression, like {{ }}.",
+            parse_echo,
+        ))
+        .tag(Tag::new(
+            "liquid",
+            "Several tags, one per line, inside one delimiter.",
+            parse_liquid,
+        ))
+        .block(DocBlock)
 }
 
 /// `{% echo value | filters %}`: `{{ … }}` as a tag, for `{% liquid %}`.
-#[derive(Clone, Copy, Debug)]
-struct EchoTag;
-
-impl TagReflection for EchoTag {
-    fn tag(&self) -> &'static str {
-        "echo"
-    }
-
-    fn description(&self) -> &'static str {
-        "Outputs an expression, like {{ }}."
-    }
-}
-
-impl ParseTag for EchoTag {
-    fn parse(
-        &self,
-        mut arguments: TagTokenIter<'_>,
-        options: &Language,
-    ) -> Result<Box<dyn Renderable>> {
-        let chain = arguments
-            .expect_next("Value expected.")?
-            .expect_filter_chain(options)
-            .into_result()?;
-        arguments.expect_nothing()?;
-        Ok(Box::new(Echo(chain)))
-    }
-
-    fn reflection(&self) -> &dyn TagReflection {
-        self
-    }
+fn parse_echo(mut arguments: TagTokenIter<'_>, options: &Language) -> Result<Box<dyn Renderable>> {
+    let chain = arguments
+        .expect_next("Value expected.")?
+        .expect_filter_chain(options)
+        .into_result()?;
+    arguments.expect_nothing()?;
+    Ok(Box::new(Echo(chain)))
 }
 
 #[derive(Debug)]
@@ -61,42 +51,22 @@ impl Renderable for Echo {
 }
 
 /// `{% liquid %}`: one tag per line, without delimiters.
-#[derive(Clone, Copy, Debug)]
-struct LiquidTag;
-
-impl TagReflection for LiquidTag {
-    fn tag(&self) -> &'static str {
-        "liquid"
-    }
-
-    fn description(&self) -> &'static str {
-        "Several tags, one per line, inside one delimiter."
-    }
-}
-
-impl ParseTag for LiquidTag {
-    fn parse(
-        &self,
-        mut arguments: TagTokenIter<'_>,
-        options: &Language,
-    ) -> Result<Box<dyn Renderable>> {
-        let body = arguments.raw_str();
-        arguments.by_ref().for_each(drop);
-        let mut source = String::with_capacity(body.len() * 2);
-        for line in body.lines().map(str::trim) {
-            if !line.is_empty() && !line.starts_with('#') {
-                source.push_str("{% ");
-                source.push_str(line);
-                source.push_str(" %}");
-            }
+fn parse_liquid(
+    mut arguments: TagTokenIter<'_>,
+    options: &Language,
+) -> Result<Box<dyn Renderable>> {
+    let body = arguments.raw_str();
+    arguments.by_ref().for_each(drop);
+    let mut source = String::with_capacity(body.len() * 2);
+    for line in body.lines().map(str::trim) {
+        if !line.is_empty() && !line.starts_with('#') {
+            source.push_str("{% ");
+            source.push_str(line);
+            source.push_str(" %}");
         }
-        let elements = liquid_core::parser::parse(&source, options)?;
-        Ok(Box::new(Template::new(elements)))
     }
-
-    fn reflection(&self) -> &dyn TagReflection {
-        self
-    }
+    let elements = liquid_core::parser::parse(&source, options)?;
+    Ok(Box::new(Template::new(elements)))
 }
 
 /// `{% doc %}…{% enddoc %}`: documentation, never rendered.

@@ -1,4 +1,8 @@
-//! One way to declare a Liquid filter.
+//! One way to declare a Liquid filter, and the plain parts the `liquid`
+//! crate's traits ask of a tag or of a filter with free arguments.
+
+use liquid_core::parser::{FilterReflection, ParameterReflection};
+use liquid_core::{Language, ParseTag, Renderable, Result, TagReflection, TagTokenIter};
 
 /// Declares a filter as the `liquid` crate wants it: the unit struct the
 /// parser registers, the parsed filter it builds, which holds its arguments
@@ -94,3 +98,79 @@ macro_rules! declare_filter {
 }
 
 pub(crate) use declare_filter;
+
+/// The reflection of a filter that declares no parameters: it takes none,
+/// or any named ones.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Undeclared {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+impl FilterReflection for Undeclared {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn description(&self) -> &str {
+        self.description
+    }
+
+    fn positional_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+
+    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+}
+
+/// A tag: its name, what it does, and how it parses its arguments into what
+/// it renders.
+#[derive(Clone)]
+pub(crate) struct Tag<P> {
+    name: &'static str,
+    description: &'static str,
+    parse: P,
+}
+
+impl<P> Tag<P>
+where
+    P: Fn(TagTokenIter<'_>, &Language) -> Result<Box<dyn Renderable>>,
+{
+    pub(crate) fn new(name: &'static str, description: &'static str, parse: P) -> Self {
+        Tag {
+            name,
+            description,
+            parse,
+        }
+    }
+}
+
+impl<P> TagReflection for Tag<P> {
+    fn tag(&self) -> &str {
+        self.name
+    }
+
+    fn description(&self) -> &str {
+        self.description
+    }
+}
+
+impl<P> ParseTag for Tag<P>
+where
+    P: Fn(TagTokenIter<'_>, &Language) -> Result<Box<dyn Renderable>>,
+    P: Clone + Send + Sync + 'static,
+{
+    fn parse(
+        &self,
+        arguments: TagTokenIter<'_>,
+        options: &Language,
+    ) -> Result<Box<dyn Renderable>> {
+        (self.parse)(arguments, options)
+    }
+
+    fn reflection(&self) -> &dyn TagReflection {
+        self
+    }
+}

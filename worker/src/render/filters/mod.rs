@@ -33,12 +33,12 @@ mod tests;
 #[cfg(test)]
 mod translation_tests;
 
-pub(crate) use declare::declare_filter;
+pub(crate) use declare::{declare_filter, Tag, Undeclared};
 
 use std::path::Path;
 use std::sync::Arc;
 
-use liquid_core::parser::{FilterArguments, FilterReflection, ParameterReflection, ParseFilter};
+use liquid_core::parser::{FilterArguments, FilterReflection, ParseFilter};
 use liquid_core::{Error, Filter, Result};
 
 pub use translations::{TranslationError, Translations, EXAMPLE_TRANSLATIONS};
@@ -107,10 +107,10 @@ where
         .filter(crypto::Sha256)
         .filter(crypto::HmacSha256)
         .filter(translate::TFilter::new(ctx))
-        .tag(translate::TTag::new(ctx));
+        .tag(translate::t_tag(ctx));
     DATA_LOADING
         .iter()
-        .fold(builder, |b, (name, _)| b.filter(Unsupported(name)))
+        .fold(builder, |b, (name, _)| b.filter(Unsupported::new(name)))
 }
 
 /// The hosted original's filters that load records from its own store.
@@ -149,34 +149,25 @@ pub fn unsupported_filter(name: &str) -> Option<&'static str> {
 /// A data-loading filter: registered so that parsing a template that uses
 /// it fails with [`unsupported_filter`]'s message, never a job at send time.
 #[derive(Clone)]
-struct Unsupported(&'static str);
+struct Unsupported(Undeclared);
+
+impl Unsupported {
+    fn new(name: &'static str) -> Self {
+        Unsupported(Undeclared {
+            name,
+            description: "Reads the hosted service's data store; not available in Herald.",
+        })
+    }
+}
 
 impl ParseFilter for Unsupported {
     fn parse(&self, _arguments: FilterArguments) -> Result<Box<dyn Filter>> {
-        let message = unsupported_filter(self.0).unwrap_or("unsupported filter");
+        let message = unsupported_filter(self.0.name).unwrap_or("unsupported filter");
         Err(Error::with_msg(message))
     }
 
     fn reflection(&self) -> &dyn FilterReflection {
-        self
-    }
-}
-
-impl FilterReflection for Unsupported {
-    fn name(&self) -> &str {
-        self.0
-    }
-
-    fn description(&self) -> &str {
-        "Reads the hosted service's data store; not available in Herald."
-    }
-
-    fn positional_parameters(&self) -> &'static [ParameterReflection] {
-        &[]
-    }
-
-    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
-        &[]
+        &self.0
     }
 }
 

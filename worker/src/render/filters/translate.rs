@@ -19,16 +19,16 @@ use std::io::Write;
 use std::sync::Arc;
 
 use liquid_core::model::{KString, ScalarCow};
-use liquid_core::parser::{FilterArguments, FilterReflection, ParameterReflection, ParseFilter};
+use liquid_core::parser::{FilterArguments, FilterReflection, ParseFilter};
 use liquid_core::{
-    Error, Expression, Filter, Language, ParseTag, Renderable, Result, Runtime, TagReflection,
-    TagTokenIter, Value, ValueView,
+    Error, Expression, Filter, ParseTag, Renderable, Result, Runtime, TagTokenIter, Value,
+    ValueView,
 };
 use serde_json::Value as Json;
 
 use super::locales::{lookup_chain, plural_category};
 use super::translations::Translations;
-use super::FilterContext;
+use super::{FilterContext, Tag, Undeclared};
 
 /// Translates `key` for the locale the runtime's variables ask for.
 fn translate(
@@ -161,25 +161,11 @@ impl ParseFilter for TFilter {
     }
 
     fn reflection(&self) -> &dyn FilterReflection {
-        self
-    }
-}
-
-impl FilterReflection for TFilter {
-    fn name(&self) -> &str {
-        "t"
-    }
-
-    fn description(&self) -> &str {
-        "The translation of the input key in the recipient's locale."
-    }
-
-    fn positional_parameters(&self) -> &'static [ParameterReflection] {
-        &[]
-    }
-
-    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
-        &[]
+        const REFLECTION: Undeclared = Undeclared {
+            name: "t",
+            description: "The translation of the input key in the recipient's locale.",
+        };
+        &REFLECTION
     }
 }
 
@@ -208,62 +194,43 @@ impl Filter for Translate {
 }
 
 /// `{% t "greeting", name: recipient.name %}`: the filter as a tag.
-#[derive(Debug, Clone)]
-pub struct TTag(Shared);
-
-impl TTag {
-    pub fn new(ctx: &FilterContext) -> Self {
-        TTag(Shared::new(ctx))
-    }
+pub fn t_tag(ctx: &FilterContext) -> impl ParseTag {
+    let shared = Shared::new(ctx);
+    Tag::new(
+        "t",
+        "Prints the translation of a key in the recipient's locale.",
+        move |arguments, _options| parse_t_tag(&shared, arguments),
+    )
 }
 
-impl TagReflection for TTag {
-    fn tag(&self) -> &str {
-        "t"
-    }
-
-    fn description(&self) -> &str {
-        "Prints the translation of a key in the recipient's locale."
-    }
-}
-
-impl ParseTag for TTag {
-    fn parse(
-        &self,
-        mut arguments: TagTokenIter<'_>,
-        _options: &Language,
-    ) -> Result<Box<dyn Renderable>> {
-        let key = arguments
-            .expect_next("t: a translation key expected")?
+/// Parses `{% t key, name: value, … %}` into what renders it.
+fn parse_t_tag(shared: &Shared, mut arguments: TagTokenIter<'_>) -> Result<Box<dyn Renderable>> {
+    let key = arguments
+        .expect_next("t: a translation key expected")?
+        .expect_value()
+        .into_result()?;
+    let mut args = Vec::new();
+    while let Ok(mut token) = arguments.expect_next("") {
+        if token.as_str() == "," {
+            token = arguments.expect_next("t: an argument name expected after \",\"")?;
+        }
+        let name = token.expect_identifier().into_result()?.to_owned();
+        arguments
+            .expect_next("t: \":\" expected")?
+            .expect_str(":")
+            .into_result_custom_msg("t: arguments are written `name: value`")?;
+        let value = arguments
+            .expect_next("t: a value expected")?
             .expect_value()
             .into_result()?;
-        let mut args = Vec::new();
-        while let Ok(mut token) = arguments.expect_next("") {
-            if token.as_str() == "," {
-                token = arguments.expect_next("t: an argument name expected after \",\"")?;
-            }
-            let name = token.expect_identifier().into_result()?.to_owned();
-            arguments
-                .expect_next("t: \":\" expected")?
-                .expect_str(":")
-                .into_result_custom_msg("t: arguments are written `name: value`")?;
-            let value = arguments
-                .expect_next("t: a value expected")?
-                .expect_value()
-                .into_result()?;
-            args.push((KString::from_string(name), value));
-        }
-        arguments.expect_nothing()?;
-        Ok(Box::new(TagRender {
-            shared: self.0.clone(),
-            key,
-            args,
-        }))
+        args.push((KString::from_string(name), value));
     }
-
-    fn reflection(&self) -> &dyn TagReflection {
-        self
-    }
+    arguments.expect_nothing()?;
+    Ok(Box::new(TagRender {
+        shared: shared.clone(),
+        key,
+        args,
+    }))
 }
 
 #[derive(Debug)]
