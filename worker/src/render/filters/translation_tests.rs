@@ -13,103 +13,95 @@ fn example_context(default_locale: &str) -> FilterContext {
     )
 }
 
-/// Job variables (JSON), a template, and what it renders to.
-const LOCALE_CASES: &[(&str, &str, &str)] = &[
-    (
-        r#"{ "recipient": { "locale": "fr" } }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Réinitialisez votre mot de passe",
-    ),
-    (
-        r#"{ "recipient": { "locale": "fr-CA" } }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Réinitialisez votre mot de passe",
-    ),
-    (
-        r#"{ "recipient": { "locale": "fr_FR" } }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Réinitialisez votre mot de passe",
-    ),
-    (
-        r#"{ "recipient": { "locale": "pt-BR" } }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Reset your password",
-    ),
-    (
-        r#"{ "recipient": {} }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Reset your password",
-    ),
-    (
-        r#"{ "recipient": {}, "locale": "fr" }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Réinitialisez votre mot de passe",
-    ),
+const SUBJECT: &str = r#"{{ "password_reset.subject" | t }}"#;
+const FR_SUBJECT: &str = "Réinitialisez votre mot de passe";
+const EN_SUBJECT: &str = "Reset your password";
+
+/// Job variables (JSON) and the password-reset subject they are sent.
+const SUBJECT_CASES: &[(&str, &str)] = &[
+    (r#"{ "recipient": { "locale": "fr" } }"#, FR_SUBJECT),
+    (r#"{ "recipient": { "locale": "fr-CA" } }"#, FR_SUBJECT),
+    (r#"{ "recipient": { "locale": "fr_FR" } }"#, FR_SUBJECT),
+    (r#"{ "recipient": { "locale": "pt-BR" } }"#, EN_SUBJECT),
+    (r#"{ "recipient": {} }"#, EN_SUBJECT),
+    (r#"{ "recipient": {}, "locale": "fr" }"#, FR_SUBJECT),
     (
         r#"{ "recipient": { "locale": "en" }, "locale": "fr" }"#,
-        r#"{{ "password_reset.subject" | t }}"#,
-        "Reset your password",
+        EN_SUBJECT,
     ),
+];
+
+/// The recipient's locale, a template, and what it renders to for a
+/// recipient named Ada.
+const TEMPLATE_CASES: &[(&str, &str, &str)] = &[
     (
-        r#"{ "recipient": { "locale": "fr" } }"#,
+        "fr",
         r#"{{ "footer" | t }}"#,
         "You receive this email because you have an account with us.",
     ),
     (
-        r#"{ "recipient": { "locale": "fr", "name": "Ada" } }"#,
+        "fr",
         r#"{{ "welcome.greeting" | t: name: recipient.name }}"#,
         "Bonjour Ada,",
     ),
     (
-        r#"{ "recipient": { "locale": "fr", "name": "Ada" } }"#,
+        "fr",
         r#"{% t "welcome.greeting", name: recipient.name %}"#,
         "Bonjour Ada,",
     ),
     (
-        r#"{ "recipient": { "locale": "en" } }"#,
+        "en",
         r#"{% t "welcome.invited" actor: "Grace", plan: "pro" %}"#,
         "Grace invited you to the pro plan.",
     ),
     (
-        r#"{ "recipient": { "locale": "en" } }"#,
+        "en",
         r#"{{ "unread" | t: count: 0 }}"#,
         "You have no unread messages.",
     ),
     (
-        r#"{ "recipient": { "locale": "en" } }"#,
+        "en",
         r#"{{ "unread" | t: count: 1 }}"#,
         "You have one unread message.",
     ),
     (
-        r#"{ "recipient": { "locale": "en" } }"#,
+        "en",
         r#"{{ "unread" | t: count: 5 }}"#,
         "You have 5 unread messages.",
     ),
     (
-        r#"{ "recipient": { "locale": "fr" } }"#,
+        "fr",
         r#"{{ "unread" | t: count: 1 }}"#,
         "Vous avez 1 message non lu.",
     ),
     (
-        r#"{ "recipient": { "locale": "fr" } }"#,
+        "fr",
         r#"{{ "unread" | t: count: 2 }}"#,
         "Vous avez 2 messages non lus.",
     ),
     (
-        r#"{ "recipient": { "locale": "fr" } }"#,
+        "fr",
         r#"{{ "password_reset.subject" | t | upcase }}"#,
         "RÉINITIALISEZ VOTRE MOT DE PASSE",
     ),
 ];
 
+/// Renders `source` with `globals` in the example translations (default
+/// locale `en`) and checks the text.
+fn assert_renders(globals: serde_json::Value, source: &str, expected: &str) {
+    let ctx = example_context("en");
+    let out = render_in(&ctx, source, globals.clone()).unwrap_or_else(|e| panic!("{source}: {e}"));
+    assert_eq!(out, expected, "{source} with {globals}");
+}
+
 #[test]
 fn translations_follow_the_recipient_locale_with_fallbacks() {
-    let ctx = example_context("en");
-    for (globals, source, expected) in LOCALE_CASES {
-        let globals: serde_json::Value = serde_json::from_str(globals).unwrap();
-        let out =
-            render_in(&ctx, source, globals.clone()).unwrap_or_else(|e| panic!("{source}: {e}"));
-        assert_eq!(&out, expected, "{source} with {globals}");
+    for (globals, expected) in SUBJECT_CASES {
+        assert_renders(serde_json::from_str(globals).unwrap(), SUBJECT, expected);
+    }
+    for (locale, source, expected) in TEMPLATE_CASES {
+        let globals = json!({ "recipient": { "locale": locale, "name": "Ada" } });
+        assert_renders(globals, source, expected);
     }
 }
 
