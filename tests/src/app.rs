@@ -6,8 +6,34 @@ use std::time::Duration;
 
 use crate::broker::{Events, TestBroker};
 use crate::fake_ses::FakeSes;
+use crate::unique;
 use crate::worker::{ses_config, spawn_worker, TestWorker};
-use crate::{job_json, unique};
+
+/// The world of a test that starts its worker itself (a `herald run`
+/// process, one it kills or floods): a fake SES, a namespace named `ns`, and
+/// a tap on its events, opened before anything is published.
+pub struct Stage {
+    pub ses: FakeSes,
+    pub broker: TestBroker,
+    pub events: Events,
+    pub ns: String,
+}
+
+impl Stage {
+    /// The world of a test named `label`, with retry tiers `tiers`.
+    pub async fn start(label: &str, tiers: &[Duration]) -> Stage {
+        let ses = FakeSes::start().await;
+        let ns = unique(label);
+        let broker = TestBroker::new(&ns, tiers).await;
+        let events = broker.events().await;
+        Stage {
+            ses,
+            broker,
+            events,
+            ns,
+        }
+    }
+}
 
 pub struct TestApp {
     pub ses: FakeSes,
@@ -30,10 +56,13 @@ impl TestApp {
         tiers: &[Duration],
         config: impl FnOnce(&FakeSes) -> String,
     ) -> TestApp {
-        let ses = FakeSes::start().await;
-        let broker = TestBroker::new(&unique(label), tiers).await;
+        let Stage {
+            ses,
+            broker,
+            events,
+            ..
+        } = Stage::start(label, tiers).await;
         let worker = spawn_worker(&broker, &config(&ses)).await;
-        let events = broker.events().await;
         TestApp {
             ses,
             broker,
@@ -44,11 +73,7 @@ impl TestApp {
 
     /// Publishes a job for `email` in `prod` under a fresh id; returns the id.
     pub async fn send_to(&self, email: &str) -> String {
-        let id = unique("m");
-        self.broker
-            .publish_json(&job_json(&id, "prod", email))
-            .await;
-        id
+        self.broker.send_to(email).await
     }
 
     /// The terminal events of the next `n` jobs to end, within `timeout`.

@@ -47,6 +47,17 @@ impl DeadLetter {
             other => Some(format!("{other:?}")),
         }
     }
+
+    /// Asserts what the worker wrote on a job it gave up on: the failure
+    /// reason, the error code and how many SES attempts it made.
+    pub fn assert_failure(&self, reason: &str, error: &str, attempts: u32) {
+        assert_eq!(
+            self.header("x-herald-failure-reason").as_deref(),
+            Some(reason)
+        );
+        assert_eq!(self.header("x-herald-error").as_deref(), Some(error));
+        assert_eq!(self.header("x-herald-attempts"), Some(attempts.to_string()));
+    }
 }
 
 impl TestBroker {
@@ -96,6 +107,25 @@ impl TestBroker {
     /// Publishes a JSON job, confirmed.
     pub async fn publish_json(&self, job: &serde_json::Value) {
         self.publish(&serde_json::to_vec(job).unwrap()).await;
+    }
+
+    /// Publishes a job for `email` in `prod` under a fresh id; returns the id.
+    pub async fn send_to(&self, email: &str) -> String {
+        let id = crate::unique("m");
+        self.publish_json(&crate::job_json(&id, "prod", email))
+            .await;
+        id
+    }
+
+    /// Publishes `n` jobs for ada@example.com in `prod`, their ids
+    /// `<prefix>-00000`, `<prefix>-00001`, …; returns the ids in order.
+    pub async fn publish_numbered(&self, prefix: &str, n: usize) -> Vec<String> {
+        let ids: Vec<String> = (0..n).map(|i| format!("{prefix}-{i:05}")).collect();
+        for id in &ids {
+            self.publish_json(&crate::job_json(id, "prod", "ada@example.com"))
+                .await;
+        }
+        ids
     }
 
     /// Publishes dead letters straight to the dead-letter exchange, as the

@@ -34,6 +34,28 @@ pub fn send_signal(pid: u32, signal: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Sends `signal` to `child`, then waits, off the runtime's threads, for it
+/// to exit; what it wrote to the pipes it was given.
+pub async fn signal_and_wait(child: std::process::Child, signal: &str) -> std::process::Output {
+    assert!(send_signal(child.id(), signal), "SIG{signal} delivered");
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("the waiting thread ends")
+        .expect("the process is waited for")
+}
+
+/// The standard output of a command that must have succeeded; `what` and
+/// its standard error name the failure otherwise.
+pub fn succeeded(output: std::process::Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");

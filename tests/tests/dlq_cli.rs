@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use herald_tests::broker::TestBroker;
-use herald_tests::{herald_bin, job_json, send_signal, unique};
+use herald_tests::{herald_bin, job_json, signal_and_wait, succeeded, unique};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -36,31 +36,56 @@ fn letters(prefix: &str, n: usize) -> Vec<(Vec<u8>, FieldTable)> {
         .collect()
 }
 
-fn config_file(broker: &TestBroker, name: &str) -> std::path::PathBuf {
-    let file = std::env::temp_dir().join(format!("{name}.toml"));
-    std::fs::write(&file, broker.amqp_toml(8)).unwrap();
-    file
+/// A namespace whose dead-letter queue holds `letters`, and a configuration
+/// file that points `herald` at it.
+struct DeadLetterQueue {
+    broker: TestBroker,
+    config: std::path::PathBuf,
+}
+
+impl DeadLetterQueue {
+    async fn holding(label: &str, letters: &[(Vec<u8>, FieldTable)]) -> DeadLetterQueue {
+        let ns = unique(label);
+        let broker = TestBroker::new(&ns, &TIERS).await;
+        broker.publish_dead_letters(letters).await;
+        let config = std::env::temp_dir().join(format!("{ns}.toml"));
+        std::fs::write(&config, broker.amqp_toml(8)).unwrap();
+        DeadLetterQueue { broker, config }
+    }
+
+    /// `herald --config FILE <args>`, not yet started.
+    fn herald(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(herald_bin());
+        command.arg("--config").arg(&self.config).args(args);
+        command
+    }
+
+    /// `herald --config FILE <args>` run to its end.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.herald(args).output().unwrap()
+    }
+
+    /// The standard output of `herald --config FILE <args>`, which must
+    /// succeed.
+    fn stdout(&self, args: &[&str]) -> String {
+        succeeded(self.run(args), &format!("{args:?}"))
+    }
+
+    async fn dead_letters(&self) -> u32 {
+        self.broker.queue_len(&self.broker.amqp.dead_queue).await
+    }
+
+    async fn cleanup(self) {
+        let _ = std::fs::remove_file(&self.config);
+        self.broker.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn list_and_replay_from_the_command_line() {
-    let ns = unique("dlq-cli");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    broker.publish_dead_letters(&letters("cli", 3)).await;
-    let config = config_file(&broker, &ns);
-    let herald = |args: &[&str]| {
-        let mut all = vec!["--config", config.to_str().unwrap()];
-        all.extend_from_slice(args);
-        Command::new(herald_bin()).args(all).output().unwrap()
-    };
+    let dlq = DeadLetterQueue::holding("dlq-cli", &letters("cli", 3)).await;
 
-    let listed = herald(&["dlq", "list"]);
-    assert!(
-        listed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&listed.stderr)
-    );
-    let table = String::from_utf8(listed.stdout).unwrap();
+    let table = dlq.stdout(&["dlq", "list"]);
     assert!(
         table.contains("cli-00000")
             && table.contains("fatal_error")
@@ -69,7 +94,7 @@ async fn list_and_replay_from_the_command_line() {
     );
     assert!(table.contains("3 of 3 dead letter(s) shown"), "{table}");
 
-    let json = herald(&["dlq", "list", "--json", "--limit", "2"]);
+    let json = dlq.run(&["dlq", "list", "--json", "--limit", "2"]);
     let lines: Vec<serde_json::Value> = String::from_utf8(json.stdout)
         .unwrap()
         .lines()
@@ -79,39 +104,32 @@ async fn list_and_replay_from_the_command_line() {
     assert_eq!(lines[0]["id"], "cli-00000");
     assert_eq!(lines[0]["reason"], "fatal_error");
 
-    let replayed = herald(&["dlq", "replay", "--id", "cli-00001"]);
+    let replayed = dlq.run(&["dlq", "replay", "--id", "cli-00001"]);
     assert!(replayed.status.success());
     assert!(String::from_utf8_lossy(&replayed.stdout).contains("replayed 1 of 3"));
+    let broker = &dlq.broker;
     assert_eq!(broker.queue_len(&broker.amqp.jobs_queue).await, 1);
-    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 2);
+    assert_eq!(dlq.dead_letters().await, 2);
 
-    let refused = herald(&["dlq", "purge"]);
+    let refused = dlq.run(&["dlq", "purge"]);
     assert_eq!(refused.status.code(), Some(2), "no terminal, no --yes");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
-    assert_eq!(
-        broker.queue_len(&broker.amqp.dead_queue).await,
-        2,
-        "nothing purged"
-    );
+    assert_eq!(dlq.dead_letters().await, 2, "nothing purged");
 
-    let purged = herald(&["dlq", "purge", "--yes"]);
+    let purged = dlq.run(&["dlq", "purge", "--yes"]);
     assert!(purged.status.success());
     assert!(String::from_utf8_lossy(&purged.stdout).contains("purged 2 of 2"));
-    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 0);
-    let _ = std::fs::remove_file(config);
-    broker.cleanup().await;
+    assert_eq!(dlq.dead_letters().await, 0);
+    dlq.cleanup().await;
 }
 
 #[tokio::test]
 async fn an_interrupted_replay_loses_and_duplicates_nothing() {
     const N: usize = 4000;
-    let ns = unique("dlq-interrupt");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    broker.publish_dead_letters(&letters("int", N)).await;
-    let config = config_file(&broker, &ns);
+    let dlq = DeadLetterQueue::holding("dlq-interrupt", &letters("int", N)).await;
 
-    let mut child = Command::new(herald_bin())
-        .args(["--config", config.to_str().unwrap(), "dlq", "replay"])
+    let mut child = dlq
+        .herald(&["dlq", "replay"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -132,11 +150,7 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
             .contains("letters scanned"),
         "progress is reported"
     );
-    assert!(send_signal(child.id(), "INT"));
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = signal_and_wait(child, "INT").await;
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -149,6 +163,7 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
         "says how far it got: {stderr}"
     );
 
+    let broker = &dlq.broker;
     let moved = broker.take_all(&broker.amqp.jobs_queue.clone()).await;
     let left = broker.take_dead_letters().await;
     assert!(
@@ -160,43 +175,27 @@ async fn an_interrupted_replay_loses_and_duplicates_nothing() {
     assert_eq!(moved.len() + left.len(), N, "nothing lost, nothing doubled");
     let ids: HashSet<Vec<u8>> = moved.iter().chain(&left).map(|l| l.body.clone()).collect();
     assert_eq!(ids.len(), N, "every letter exactly once");
-    let _ = std::fs::remove_file(config);
-    broker.cleanup().await;
+    dlq.cleanup().await;
 }
 
 #[tokio::test]
 async fn the_commands_reach_a_letter_behind_five_thousand_others() {
     const N: usize = 5000;
-    let ns = unique("dlq-cli-large");
-    let broker = TestBroker::new(&ns, &TIERS).await;
     let mut all = letters("big", N);
     all.extend(letters("tail_marker", 1));
-    broker.publish_dead_letters(&all).await;
-    let config = config_file(&broker, &ns);
-    let herald = |args: &[&str]| {
-        let mut all = vec!["--config", config.to_str().unwrap()];
-        all.extend_from_slice(args);
-        let out = Command::new(herald_bin()).args(all).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let dlq = DeadLetterQueue::holding("dlq-cli-large", &all).await;
 
-    let listed = herald(&["dlq", "list", "--json", "--limit", "6000"]);
+    let listed = dlq.stdout(&["dlq", "list", "--json", "--limit", "6000"]);
     assert_eq!(listed.lines().count(), N + 1, "every letter is listed");
-    let found = herald(&["dlq", "list", "--id", "tail_marker-00000"]);
+    let found = dlq.stdout(&["dlq", "list", "--id", "tail_marker-00000"]);
     assert!(
         found.contains("1 matching of 5001 dead letter(s) shown (5001 scanned)"),
         "{found}"
     );
-    let dry = herald(&["dlq", "replay", "--id", "tail_marker-00000", "--dry-run"]);
+    let dry = dlq.stdout(&["dlq", "replay", "--id", "tail_marker-00000", "--dry-run"]);
     assert!(dry.contains("would replay 1 of 5001"), "{dry}");
-    let purged = herald(&["dlq", "purge", "--id", "tail_marker-00000"]);
+    let purged = dlq.stdout(&["dlq", "purge", "--id", "tail_marker-00000"]);
     assert!(purged.contains("purged 1 of 5001"), "{purged}");
-    assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, N as u32);
-    let _ = std::fs::remove_file(config);
-    broker.cleanup().await;
+    assert_eq!(dlq.dead_letters().await, N as u32);
+    dlq.cleanup().await;
 }

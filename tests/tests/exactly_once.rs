@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use herald_shared::{Event, EventType};
-use herald_tests::broker::{Events, TestBroker};
+use herald_tests::app::{Stage, TestApp};
+use herald_tests::broker::Events;
 use herald_tests::fake_ses::{FakeSes, Reply};
 use herald_tests::process::HeraldProcess;
-use herald_tests::worker::{ses_config, spawn_worker, test_ledger_path};
+use herald_tests::worker::{ses_config, test_ledger_path};
 use herald_tests::{job_json, unique};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -100,29 +101,39 @@ fn assert_one_fate_each(ids: &[String], by_id: &HashMap<String, Vec<Event>>) {
     }
 }
 
-async fn publish_many(broker: &TestBroker, prefix: &str, n: usize) -> Vec<String> {
-    let ids: Vec<String> = (0..n).map(|i| format!("{prefix}-{i:05}")).collect();
-    for id in &ids {
-        broker
-            .publish_json(&job_json(id, "prod", "ada@example.com"))
-            .await;
-    }
-    ids
+/// Waits for every id's one fate (see [`assert_one_fate_each`]), then
+/// asserts that SES got at most one prefetch of requests beyond one per id:
+/// the jobs in flight in the worker killed mid-flight. `context` says more
+/// on failure.
+async fn assert_only_jobs_in_flight_resent(stage: &mut Stage, ids: &[String], context: &str) {
+    let by_id = terminal_by_id(&mut stage.events, ids, Duration::from_secs(120)).await;
+    assert_one_fate_each(ids, &by_id);
+    let extra: usize = requests_per_id(&stage.ses).values().map(|n| n - 1).sum();
+    assert!(
+        extra <= usize::from(PREFETCH),
+        "{extra} SES requests beyond one per id; at most the {PREFETCH} in flight at the kill{context}"
+    );
+}
+
+/// A stage named after `label` whose SES answers after `latency`, with `n`
+/// jobs queued before any worker starts; their ids.
+async fn queued(label: &str, latency: Duration, n: usize) -> (Stage, Vec<String>) {
+    let stage = Stage::start(label, &TIERS).await;
+    stage.ses.set_default(Reply::after(latency, Reply::Ok));
+    let ids = stage.broker.publish_numbered(&stage.ns, n).await;
+    (stage, ids)
 }
 
 #[tokio::test]
 async fn the_same_id_enqueued_twice_is_sent_once_and_reported_twice() {
-    let ses = FakeSes::start().await;
-    let broker = TestBroker::new(&unique("twice"), &TIERS).await;
-    let mut events = broker.events().await;
-    let worker = spawn_worker(&broker, &ses_config(&ses.url, "")).await;
+    let mut app = TestApp::start("twice", &TIERS, "").await;
     let job = job_json(&unique("same-id"), "prod", "ada@example.com");
-    broker.publish_json(&job).await;
-    let first = events.terminal(1, Duration::from_secs(15)).await;
-    broker.publish_json(&job).await;
-    let second = events.terminal(1, Duration::from_secs(15)).await;
-    assert_eq!((first.len(), second.len()), (1, 1), "{:?}", events.seen);
-    assert_eq!(ses.served(), 1, "one SES request for one id");
+    app.broker.publish_json(&job).await;
+    let first = app.terminal(1, Duration::from_secs(15)).await;
+    app.broker.publish_json(&job).await;
+    let second = app.terminal(1, Duration::from_secs(15)).await;
+    assert_eq!((first.len(), second.len()), (1, 1), "{:?}", app.events.seen);
+    assert_eq!(app.ses.served(), 1, "one SES request for one id");
     assert_eq!(first[0].kind, EventType::Sent);
     assert!(!is_duplicate(&first[0]));
     assert_eq!(second[0].kind, EventType::Sent);
@@ -132,33 +143,20 @@ async fn the_same_id_enqueued_twice_is_sent_once_and_reported_twice() {
         environment: "prod".into(),
         channel: "ses".into(),
     };
-    assert_eq!(
-        worker
-            .deps
-            .metrics
-            .ledger
-            .duplicates_suppressed
-            .get_or_create(&labels)
-            .get(),
-        1
-    );
-    worker.stop().await.unwrap();
-    broker.cleanup().await;
+    let ledger = &app.worker.deps.metrics.ledger;
+    assert_eq!(ledger.duplicates_suppressed.get_or_create(&labels).get(), 1);
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn a_worker_killed_mid_flight_and_restarted_sends_nothing_twice_beyond_the_jobs_in_flight() {
-    let ses = FakeSes::start().await;
-    ses.set_default(Reply::after(Duration::from_millis(35), Reply::Ok));
-    let ns = unique("kill9");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    let mut events = broker.events().await;
-    let ids = publish_many(&broker, &ns, 2_000).await;
+    let (mut stage, ids) = queued("kill9", Duration::from_millis(35), 2_000).await;
+    let (ses, broker) = (&stage.ses, &stage.broker);
     let ledger = format!(
         "{SHORT_LEASE}[idempotency]\nlease = \"5s\"\npath = \"{}\"\n",
         test_ledger_path().display()
     );
-    let mut worker = HeraldProcess::start(&broker, PREFETCH, &config(&ses, &ledger));
+    let mut worker = HeraldProcess::start(broker, PREFETCH, &config(ses, &ledger));
     assert!(
         ses.wait_for_requests(400, Duration::from_secs(60)).await,
         "{}",
@@ -167,15 +165,10 @@ async fn a_worker_killed_mid_flight_and_restarted_sends_nothing_twice_beyond_the
     worker.kill9();
     let at_kill = ses.served();
     worker.restart();
-    let by_id = terminal_by_id(&mut events, &ids, Duration::from_secs(120)).await;
-    assert_one_fate_each(&ids, &by_id);
-    let extra: usize = requests_per_id(&ses).values().map(|n| n - 1).sum();
-    assert!(
-        extra <= usize::from(PREFETCH),
-        "{extra} SES requests beyond one per id; at most the {PREFETCH} in flight at the kill ({at_kill} served by then)"
-    );
+    let context = format!(" ({at_kill} served by then)");
+    assert_only_jobs_in_flight_resent(&mut stage, &ids, &context).await;
     assert!(worker.is_running());
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }
 
 /// The broker's own id for the connection of process `pid`.
@@ -194,13 +187,9 @@ fn broker_connection_of(pid: u32) -> Option<String> {
 
 #[tokio::test]
 async fn forced_connection_closes_send_no_id_twice() {
-    let ses = FakeSes::start().await;
-    ses.set_default(Reply::after(Duration::from_millis(20), Reply::Ok));
-    let ns = unique("closes");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    let mut events = broker.events().await;
-    let ids = publish_many(&broker, &ns, 10_000).await;
-    let worker = HeraldProcess::start(&broker, PREFETCH, &config(&ses, ""));
+    let (mut stage, ids) = queued("closes", Duration::from_millis(20), 10_000).await;
+    let (ses, broker, events) = (&stage.ses, &stage.broker, &mut stage.events);
+    let worker = HeraldProcess::start(broker, PREFETCH, &config(ses, ""));
     for round in 1..=2 {
         assert!(
             ses.wait_for_requests(round * 2_500, Duration::from_secs(120))
@@ -216,9 +205,9 @@ async fn forced_connection_closes_send_no_id_twice() {
             .expect("rabbitmqctl runs");
         assert!(closed.success());
     }
-    let by_id = terminal_by_id(&mut events, &ids, Duration::from_secs(240)).await;
+    let by_id = terminal_by_id(events, &ids, Duration::from_secs(240)).await;
     assert_one_fate_each(&ids, &by_id);
-    let twice: Vec<_> = requests_per_id(&ses)
+    let twice: Vec<_> = requests_per_id(ses)
         .into_iter()
         .filter(|(_, n)| *n > 1)
         .collect();
@@ -230,34 +219,24 @@ async fn forced_connection_closes_send_no_id_twice() {
         &twice[..twice.len().min(5)],
         worker.stderr()
     );
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }
 
 #[tokio::test]
 async fn two_workers_sharing_redis_one_killed_mid_flight_send_nothing_twice_beyond_its_jobs_in_flight(
 ) {
-    let ses = FakeSes::start().await;
-    ses.set_default(Reply::after(Duration::from_millis(35), Reply::Ok));
-    let ns = unique("fleet");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    let mut events = broker.events().await;
-    let ids = publish_many(&broker, &ns, 2_000).await;
+    let (mut stage, ids) = queued("fleet", Duration::from_millis(35), 2_000).await;
+    let (ses, broker, ns) = (&stage.ses, &stage.broker, &stage.ns);
     let redis = format!("{SHORT_LEASE}[idempotency]\nstore = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nprefix = \"{ns}:\"\nlease = \"5s\"\n");
-    let mut doomed = HeraldProcess::start(&broker, PREFETCH, &config(&ses, &redis));
-    let survivor = HeraldProcess::start(&broker, PREFETCH, &config(&ses, &redis));
+    let mut doomed = HeraldProcess::start(broker, PREFETCH, &config(ses, &redis));
+    let survivor = HeraldProcess::start(broker, PREFETCH, &config(ses, &redis));
     assert!(
         ses.wait_for_requests(400, Duration::from_secs(60)).await,
         "{}",
         doomed.stderr()
     );
     doomed.kill9();
-    let by_id = terminal_by_id(&mut events, &ids, Duration::from_secs(120)).await;
-    assert_one_fate_each(&ids, &by_id);
-    let extra: usize = requests_per_id(&ses).values().map(|n| n - 1).sum();
-    assert!(
-        extra <= usize::from(PREFETCH),
-        "{extra} SES requests beyond one per id"
-    );
+    assert_only_jobs_in_flight_resent(&mut stage, &ids, "").await;
     drop(survivor);
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }

@@ -61,6 +61,12 @@ impl World {
         sample(&self.app.worker.deps.metrics.encode(), series).unwrap_or(0.0)
     }
 
+    /// Asserts that no event is published within a second.
+    async fn assert_nothing_published(&mut self) {
+        let event = self.app.events.expect_quiet(Duration::from_secs(1)).await;
+        assert_eq!(event, None);
+    }
+
     fn rejected(&self, reason: &str) -> f64 {
         self.metric(&format!(
             "herald_feedback_rejected_total{{reason=\"{reason}\"}}"
@@ -175,10 +181,7 @@ async fn every_forgery_is_refused_and_nothing_is_published() {
         w.certs.requests() <= fetches_before + 1,
         "no certificate is fetched for a refused host"
     );
-    assert_eq!(
-        w.app.events.expect_quiet(Duration::from_secs(1)).await,
-        None
-    );
+    w.assert_nothing_published().await;
     assert_eq!(w.app.ses.served(), 0);
     w.app.stop().await;
 }
@@ -201,10 +204,7 @@ async fn the_header_type_must_match_and_a_replayed_message_id_is_refused() {
     assert!(w.app.events.next(WAIT).await.is_some());
     assert_eq!(w.post(&message).await.0, 403, "the same MessageId again");
     assert_eq!(w.rejected("replay"), 1.0);
-    assert_eq!(
-        w.app.events.expect_quiet(Duration::from_secs(1)).await,
-        None
-    );
+    w.assert_nothing_published().await;
     w.app.stop().await;
 }
 
@@ -333,10 +333,7 @@ async fn send_events_and_mail_herald_did_not_send_are_counted_and_dropped() {
         w.metric("herald_feedback_ignored_total{reason=\"not_sent_by_herald\"}"),
         1.0
     );
-    assert_eq!(
-        w.app.events.expect_quiet(Duration::from_secs(1)).await,
-        None
-    );
+    w.assert_nothing_published().await;
     w.app.stop().await;
 }
 
@@ -428,7 +425,7 @@ async fn herald_feedback_serves_the_endpoint_alone() {
     assert!(String::from_utf8_lossy(&off.stderr).contains("feedback.enabled"));
 
     std::fs::write(&file, format!("{base}\n{}", feedback_toml(&certs))).unwrap();
-    let mut child = std::process::Command::new(herald_tests::herald_bin())
+    let child = std::process::Command::new(herald_tests::herald_bin())
         .args(["feedback", "--config"])
         .arg(&file)
         .stderr(std::process::Stdio::null())
@@ -454,8 +451,7 @@ async fn herald_feedback_serves_the_endpoint_alone() {
     assert_eq!(status, 200);
     let event = events.next(WAIT).await.expect("message.delivered");
     assert_eq!(event.message_id, "msg_alone");
-    assert!(herald_tests::send_signal(child.id(), "TERM"));
-    let exit = child.wait().unwrap();
+    let exit = herald_tests::signal_and_wait(child, "TERM").await.status;
     assert!(
         exit.success(),
         "herald feedback exits 0 on SIGTERM: {exit:?}"

@@ -11,8 +11,8 @@ use herald_shared::EventType;
 use herald_tests::broker::TestBroker;
 use herald_tests::moto::{moto_config, moto_url, verify_identity};
 use herald_tests::sns;
+use herald_tests::unique;
 use herald_tests::worker::spawn_worker;
-use herald_tests::{job_json, unique};
 use herald_worker::feedback::Feedback;
 use serde_json::json;
 
@@ -92,10 +92,7 @@ cert_endpoint_url = "{moto}"
     ])
     .await;
 
-    let id = unique("msg");
-    broker
-        .publish_json(&job_json(&id, "prod", "ada@example.com"))
-        .await;
+    let id = broker.send_to("ada@example.com").await;
     let sent = events.terminal(1, WAIT).await;
     assert_eq!(
         sent.first().map(|e| e.kind),

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::app::Stage;
+use herald_tests::fake_ses::Reply;
+use herald_tests::job_json;
 use herald_tests::process::HeraldProcess;
 use herald_tests::worker::ses_config;
-use herald_tests::{job_json, unique};
 use serde_json::{json, Value};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(30)];
@@ -29,9 +29,11 @@ fn with_attachment(id: &str, size: usize) -> Value {
     job
 }
 
-async fn started(broker: &TestBroker, prefetch: u16, limits: &str, ses: &FakeSes) -> HeraldProcess {
-    let config = ses_config(&ses.url, "") + "\n[limits]\n" + limits;
-    let worker = HeraldProcess::start(broker, prefetch, &config);
+/// `herald run` on `stage`'s namespace at `prefetch` with `[limits]`
+/// `limits`, once it is ready.
+async fn started(stage: &Stage, prefetch: u16, limits: &str) -> HeraldProcess {
+    let config = ses_config(&stage.ses.url, "") + "\n[limits]\n" + limits;
+    let worker = HeraldProcess::start(&stage.broker, prefetch, &config);
     assert!(
         worker.wait_ready(Duration::from_secs(30)).await,
         "{}",
@@ -42,12 +44,10 @@ async fn started(broker: &TestBroker, prefetch: u16, limits: &str, ses: &FakeSes
 
 #[tokio::test]
 async fn a_28_mb_attachment_takes_at_most_four_times_its_size() {
-    let ses = FakeSes::start().await;
-    ses.keep_bodies(false);
-    let ns = unique("big");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    let mut events = broker.events().await;
-    let mut worker = started(&broker, 4, "max_job_bytes = 41943040\n", &ses).await;
+    let mut stage = Stage::start("big", &TIERS).await;
+    stage.ses.keep_bodies(false);
+    let mut worker = started(&stage, 4, "max_job_bytes = 41943040\n").await;
+    let (broker, events, ns) = (&stage.broker, &mut stage.events, &stage.ns);
     let baseline = worker.stats().unwrap().resident_bytes;
     let size = 28 * 1000 * 1000;
     broker
@@ -68,26 +68,24 @@ async fn a_28_mb_attachment_takes_at_most_four_times_its_size() {
         "peak RSS {factor:.1}x the attachment above the baseline"
     );
     assert!(worker.is_running());
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }
 
 /// 64 jobs of 4 MiB at prefetch 64 (256 MiB of bodies in flight): the worker
 /// stays within its in-flight budget (128 MiB) above an idle worker.
 #[tokio::test]
 async fn sixty_four_jobs_of_4_mib_stay_within_the_in_flight_budget() {
-    let ses = FakeSes::start().await;
-    ses.keep_bodies(false);
+    let mut stage = Stage::start("budget", &TIERS).await;
+    stage.ses.keep_bodies(false);
     // Slow enough that every job is in flight before the first is answered.
-    ses.set_default(Reply::Delayed(
+    stage.ses.set_default(Reply::Delayed(
         Duration::from_millis(1500),
         Box::new(Reply::Ok),
     ));
-    let ns = unique("budget");
-    let broker = TestBroker::new(&ns, &TIERS).await;
-    let mut events = broker.events().await;
     let budget = 128.0 * MIB;
     let limits = "max_in_flight_bytes = \"128MiB\"\n";
-    let mut worker = started(&broker, 64, limits, &ses).await;
+    let mut worker = started(&stage, 64, limits).await;
+    let (broker, events, ns) = (&stage.broker, &mut stage.events, &stage.ns);
     let baseline = worker.stats().unwrap().resident_bytes;
     // 3 MiB of attachment is 4 MiB of base64 in the job.
     let job = with_attachment(&format!("{ns}-0"), 3 * 1024 * 1024);
@@ -120,7 +118,7 @@ async fn sixty_four_jobs_of_4_mib_stay_within_the_in_flight_budget() {
         baseline / MIB
     );
     assert!(worker.is_running());
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }
 
 /// Bodies that waited on disk come back whole: a rejected job is
@@ -128,11 +126,9 @@ async fn sixty_four_jobs_of_4_mib_stay_within_the_in_flight_budget() {
 /// tier and is sent.
 #[tokio::test]
 async fn a_job_set_aside_on_disk_is_republished_byte_for_byte() {
-    let ses = FakeSes::start().await;
-    let ns = unique("spooled");
-    let broker = TestBroker::new(&ns, &[Duration::from_millis(300)]).await;
-    let mut events = broker.events().await;
-    let worker = started(&broker, 4, "spool_above = \"64KiB\"\n", &ses).await;
+    let mut stage = Stage::start("spooled", &[Duration::from_millis(300)]).await;
+    let worker = started(&stage, 4, "spool_above = \"64KiB\"\n").await;
+    let (ses, broker, events, ns) = (&stage.ses, &stage.broker, &mut stage.events, &stage.ns);
     let tag = herald_shared::tags::sanitize_tag_value;
     let (rejected, retried) = (format!("{ns}-rejected"), format!("{ns}-retried"));
     ses.script_for(&tag(&rejected), [Reply::rejected()]);
@@ -168,5 +164,5 @@ async fn a_job_set_aside_on_disk_is_republished_byte_for_byte() {
         "the attachment reached SES"
     );
     drop(worker);
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }

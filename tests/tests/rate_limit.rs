@@ -6,19 +6,15 @@ use std::time::Duration;
 use herald_shared::EventType;
 use herald_tests::app::TestApp;
 use herald_tests::moto::moto_url;
+use herald_tests::sample;
 use herald_tests::worker::ses_config;
-use herald_tests::{job_json, sample};
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
 
 #[tokio::test]
 async fn sends_are_paced_to_the_configured_rate() {
     let mut app = TestApp::start("rate", &TIERS, "max_send_rate = 5").await;
-    for n in 0..6 {
-        app.broker
-            .publish_json(&job_json(&format!("rate-{n}"), "prod", "ada@example.com"))
-            .await;
-    }
+    app.broker.publish_numbered("rate", 6).await;
     let terminal = app.terminal(6, Duration::from_secs(20)).await;
     assert!(terminal.iter().all(|e| e.kind == EventType::Sent));
     let requests = app.ses.requests();
@@ -35,16 +31,18 @@ async fn sends_are_paced_to_the_configured_rate() {
     app.stop().await;
 }
 
+/// Asserts the rate `prod`'s limiter paces sends at (`why` it is that
+/// one), then stops the worker.
+async fn assert_rate(app: TestApp, per_second: f64, why: &str) {
+    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
+    assert_eq!(route.limiter.as_ref().unwrap().rate(), per_second, "{why}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn auto_reads_the_rate_from_ses() {
     let app = TestApp::start("rate-auto", &TIERS, "max_send_rate = \"auto\"").await;
-    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
-    assert_eq!(
-        route.limiter.as_ref().unwrap().rate(),
-        14.0,
-        "the fake SES's MaxSendRate"
-    );
-    app.stop().await;
+    assert_rate(app, 14.0, "the fake SES's MaxSendRate").await;
 }
 
 #[tokio::test]
@@ -54,13 +52,7 @@ async fn auto_falls_back_when_ses_cannot_tell() {
         ses_config(&moto_url(), fallback)
     })
     .await;
-    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
-    assert_eq!(
-        route.limiter.as_ref().unwrap().rate(),
-        3.0,
-        "moto has no GetAccount"
-    );
-    app.stop().await;
+    assert_rate(app, 3.0, "moto has no GetAccount").await;
 }
 
 #[tokio::test]
@@ -72,11 +64,5 @@ async fn workers_sharing_an_account_split_its_rate() {
         )
     })
     .await;
-    let route = &app.worker.deps.routes.resolve("prod", None).unwrap();
-    assert_eq!(
-        route.limiter.as_ref().unwrap().rate(),
-        7.0,
-        "14/s shared by 2 workers"
-    );
-    app.stop().await;
+    assert_rate(app, 7.0, "14/s shared by 2 workers").await;
 }

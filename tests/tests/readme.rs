@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use herald_shared::{Event, EventType};
-use herald_tests::{free_port, herald_bin, send_signal, unique};
+use herald_tests::{free_port, herald_bin, send_signal, succeeded, unique};
 use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
@@ -146,11 +146,7 @@ async fn the_python_producer_snippet_gets_its_job_processed_with_the_example_con
         .env("AMQP_URL", vhost.url())
         .output()
         .expect("python3 runs");
-    assert!(
-        run.status.success(),
-        "the snippet fails (scripts/test installs pika): {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    succeeded(run, "the snippet (scripts/test installs pika)");
     let delivery = tokio::time::timeout(Duration::from_secs(30), consumer.next())
         .await
         .expect("an event within 30 s")

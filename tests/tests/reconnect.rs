@@ -7,8 +7,8 @@ use std::time::Duration;
 use herald_shared::{Event, EventType};
 use herald_tests::broker::TestBroker;
 use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::unique;
 use herald_tests::worker::{ses_config, spawn_worker, TestWorker};
-use herald_tests::{job_json, unique};
 use lapin::options::QueueDeleteOptions;
 
 const TIERS: [Duration; 1] = [Duration::from_secs(1)];
@@ -32,12 +32,11 @@ async fn a_worker_survives_its_connection_being_closed_and_loses_no_job() {
     let capture = broker.capture_events().await;
     let config = format!("[amqp]\nprefetch = 8\n{}", ses_config(&ses.url, ""));
     let worker = spawn_worker(&broker, &config).await;
-    let ids: HashSet<String> = (0..JOBS).map(|n| format!("{ns}-{n}")).collect();
-    for id in &ids {
-        broker
-            .publish_json(&job_json(id, "prod", "ada@example.com"))
-            .await;
-    }
+    let ids: HashSet<String> = broker
+        .publish_numbered(&ns, JOBS)
+        .await
+        .into_iter()
+        .collect();
     assert!(
         ses.wait_for_requests(5, Duration::from_secs(20)).await,
         "worker started sending"

@@ -130,10 +130,7 @@ async fn sighup_swaps_the_configuration_under_load_and_a_broken_file_changes_not
     std::fs::write(&file, "[amqp\nthis is not TOML").unwrap();
     assert!(send_signal(worker.pid(), "HUP"));
     wait_for_one_failed_reload(&worker).await;
-    let id = unique("after");
-    broker
-        .publish_json(&job_json(&id, "prod", "late@example.com"))
-        .await;
+    let id = broker.send_to("late@example.com").await;
     let last = events.terminal(1, WAIT).await;
     assert_eq!(
         last.first().map(|e| (&e.message_id, e.kind)),

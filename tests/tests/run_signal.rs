@@ -5,18 +5,16 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use herald_shared::EventType;
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::{FakeSes, Reply};
+use herald_tests::app::Stage;
+use herald_tests::fake_ses::Reply;
 use herald_tests::worker::{example_templates_dir, ledger_toml, ses_config};
-use herald_tests::{herald_bin, job_json, send_signal, unique};
+use herald_tests::{herald_bin, signal_and_wait, succeeded};
 
 #[tokio::test]
 async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
-    let ses = FakeSes::start().await;
+    let mut stage = Stage::start("sigterm", &[Duration::from_secs(10)]).await;
+    let (ses, broker, events) = (&stage.ses, &stage.broker, &mut stage.events);
     ses.set_default(Reply::after(Duration::from_millis(1500), Reply::Ok));
-    let ns = unique("sigterm");
-    let tiers = [Duration::from_secs(10)];
-    let broker = TestBroker::new(&ns, &tiers).await;
     let config = format!(
         "{}\n[server]\nlisten = \"\"\n[templates]\ndir = \"{}\"\n{}{}",
         broker.amqp_toml(3),
@@ -24,14 +22,9 @@ async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
         ses_config(&ses.url, "").replace("[retry]", "[retry]\ntiers = [\"10s\"]"),
         ledger_toml(),
     );
-    let file = std::env::temp_dir().join(format!("{ns}.toml"));
+    let file = std::env::temp_dir().join(format!("{}.toml", stage.ns));
     std::fs::write(&file, config).unwrap();
-    let mut events = broker.events().await;
-    for n in 0..5 {
-        broker
-            .publish_json(&job_json(&format!("{ns}-{n}"), "prod", "ada@example.com"))
-            .await;
-    }
+    broker.publish_numbered(&stage.ns, 5).await;
     let child = Command::new(herald_bin())
         .args(["run", "--config", file.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -42,18 +35,9 @@ async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
         ses.wait_for_requests(3, Duration::from_secs(20)).await,
         "three jobs in flight"
     );
-    assert!(send_signal(child.id(), "TERM"));
 
-    let status = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        status.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let output = signal_and_wait(child, "TERM").await;
+    succeeded(output, "herald run, stopped by SIGTERM,");
     let finished = events.terminal(3, Duration::from_secs(10)).await;
     assert_eq!(
         finished.len(),
@@ -69,5 +53,5 @@ async fn sigterm_finishes_jobs_in_flight_and_exits_zero() {
         "the rest wait in the queue"
     );
     let _ = std::fs::remove_file(file);
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }

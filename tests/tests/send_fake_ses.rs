@@ -149,15 +149,7 @@ async fn a_persistent_server_error_ends_undelivered_after_max_attempts() {
     );
     let dead = app.broker.wait_dead_letters(1, WAIT).await;
     assert_eq!(dead[0].body, body);
-    assert_eq!(
-        dead[0].header("x-herald-failure-reason").as_deref(),
-        Some("retries_exhausted")
-    );
-    assert_eq!(
-        dead[0].header("x-herald-error").as_deref(),
-        Some("InternalFailure")
-    );
-    assert_eq!(dead[0].header("x-herald-attempts").as_deref(), Some("4"));
+    dead[0].assert_failure("retries_exhausted", "InternalFailure", 4);
     app.stop().await;
 }
 

@@ -97,15 +97,7 @@ async fn a_send_from_an_unverified_sender_is_undelivered_and_dead_lettered() {
     let dead = broker.wait_dead_letters(1, WAIT).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body, body, "the dead letter keeps the job's bytes");
-    assert_eq!(
-        dead[0].header("x-herald-failure-reason").as_deref(),
-        Some("fatal_error")
-    );
-    assert_eq!(
-        dead[0].header("x-herald-error").as_deref(),
-        Some("MessageRejected")
-    );
-    assert_eq!(dead[0].header("x-herald-attempts").as_deref(), Some("1"));
+    dead[0].assert_failure("fatal_error", "MessageRejected", 1);
     worker.stop().await.unwrap();
     broker.cleanup().await;
 }

@@ -4,29 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use herald_tests::broker::TestBroker;
-use herald_tests::fake_ses::FakeSes;
+use herald_tests::app::Stage;
 use herald_tests::process::HeraldProcess;
 use herald_tests::worker::ses_config;
-use herald_tests::{job_json, unique};
 
 #[tokio::test]
 async fn sigterm_behind_a_slow_rate_limit_returns_the_waiting_jobs_and_exits_in_time() {
-    let ses = FakeSes::start().await;
-    let ns = unique("shutdown");
-    let broker = TestBroker::new(&ns, &[Duration::from_secs(30)]).await;
-    let mut events = broker.events().await;
-    for n in 0..200 {
-        broker
-            .publish_json(&job_json(
-                &format!("{ns}-{n:03}"),
-                "prod",
-                "ada@example.com",
-            ))
-            .await;
-    }
+    let mut stage = Stage::start("shutdown", &[Duration::from_secs(30)]).await;
+    let (ses, broker, events) = (&stage.ses, &stage.broker, &mut stage.events);
+    broker.publish_numbered(&stage.ns, 200).await;
     let config = ses_config(&ses.url, "max_send_rate = 1") + "\n[shutdown]\ntimeout = \"10s\"\n";
-    let mut worker = HeraldProcess::start(&broker, 200, &config);
+    let mut worker = HeraldProcess::start(broker, 200, &config);
     assert!(
         ses.wait_for_requests(2, Duration::from_secs(30)).await,
         "{}",
@@ -52,5 +40,5 @@ async fn sigterm_behind_a_slow_rate_limit_returns_the_waiting_jobs_and_exits_in_
     );
     assert!(sent < 20, "the rate limit let only a few through: {sent}");
     assert!(!worker.stderr().contains("panicked"), "{}", worker.stderr());
-    broker.cleanup().await;
+    stage.broker.cleanup().await;
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use herald_tests::broker::TestBroker;
-use herald_tests::{herald_bin, unique};
+use herald_tests::{herald_bin, succeeded, unique};
 use herald_worker::amqp::topology::{self, DeclareError};
 use lapin::options::QueueDeleteOptions;
 
@@ -30,12 +30,7 @@ fn export(args: &[&str]) -> String {
         .env_remove("HERALD_CONFIG")
         .output()
         .expect("herald runs");
-    assert!(
-        output.status.success(),
-        "herald topology export failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8")
+    succeeded(output, "herald topology export")
 }
 
 #[test]
