@@ -27,6 +27,14 @@ async fn send(extra: &str, job: serde_json::Value) -> (herald_shared::Event, Vec
     (terminal[0].clone(), requests)
 }
 
+/// Asserts that `event` tells of an undelivered job whose failure details
+/// name every one of `names`.
+fn assert_undelivered_naming(event: &herald_shared::Event, names: &[&str]) {
+    assert_eq!(event.kind, EventType::Undelivered, "{event:?}");
+    let details = event.event_data["failure_details"].as_str().unwrap();
+    assert!(names.iter().all(|name| details.contains(name)), "{details}");
+}
+
 fn job() -> serde_json::Value {
     job_json(&unique("m"), "prod", "ada@example.com")
 }
@@ -64,12 +72,7 @@ async fn an_unknown_field_in_a_jobs_json_overrides_is_a_fatal_error_naming_it() 
     let mut job = job();
     job["overrides"] = serde_json::json!({ "json": { "ConfigurationSetNam": "x" } });
     let (event, requests) = send("", job).await;
-    assert_eq!(event.kind, EventType::Undelivered);
-    let details = event.event_data["failure_details"].as_str().unwrap();
-    assert!(
-        details.contains("overrides.json") && details.contains("ConfigurationSetNam"),
-        "{details}"
-    );
+    assert_undelivered_naming(&event, &["overrides.json", "ConfigurationSetNam"]);
     assert!(requests.is_empty());
 }
 
@@ -110,12 +113,8 @@ async fn a_hostile_recipient_name_never_becomes_a_header() {
     let mut job = job();
     job["recipient"]["name"] = "Ada\r\nBcc: victim@example.com".into();
     let (event, requests) = send("", job).await;
-    assert_eq!(event.kind, EventType::Undelivered);
+    assert_undelivered_naming(&event, &["line break"]);
     assert_eq!(event.event_data["failure_reason"], "fatal_error");
-    assert!(event.event_data["failure_details"]
-        .as_str()
-        .unwrap()
-        .contains("line break"));
     assert!(requests.is_empty());
 
     let mut job = self::job();
@@ -135,12 +134,7 @@ async fn an_attachment_with_bad_base64_is_a_fatal_error_naming_it() {
     let mut job = job();
     job["data"]["attachments"] = serde_json::json!([{ "name": "report.pdf", "content_type": "application/pdf", "content": "not base64!" }]);
     let (event, _) = send("", job).await;
-    assert_eq!(event.kind, EventType::Undelivered);
-    let details = event.event_data["failure_details"].as_str().unwrap();
-    assert!(
-        details.contains("report.pdf") && details.contains("base64"),
-        "{details}"
-    );
+    assert_undelivered_naming(&event, &["report.pdf", "base64"]);
 }
 
 #[tokio::test]

@@ -27,6 +27,22 @@ fn letter(id: &str, workflow: &str, reason: &str, failed_at: &str) -> (Vec<u8>, 
     (serde_json::to_vec(&job).unwrap(), headers)
 }
 
+/// When the letters of most tests failed: long enough ago to have an age.
+const FAILED_AT: &str = "2026-01-01T00:00:00Z";
+
+/// A letter of workflow `w` that failed with a fatal error at [`FAILED_AT`].
+fn fatal(id: &str) -> (Vec<u8>, FieldTable) {
+    letter(id, "w", "fatal_error", FAILED_AT)
+}
+
+/// A namespace of its own, named after `label`, whose dead-letter queue
+/// holds `letters` in order.
+async fn holding(label: &str, letters: &[(Vec<u8>, FieldTable)]) -> TestBroker {
+    let broker = TestBroker::new(&unique(label), &TIERS).await;
+    broker.publish_dead_letters(letters).await;
+    broker
+}
+
 fn ids(letters: &[DeadLetter]) -> Vec<String> {
     letters
         .iter()
@@ -64,18 +80,10 @@ async fn purge(broker: &TestBroker, filter: Filter) -> Summary {
 
 #[tokio::test]
 async fn listing_dead_letters_neither_consumes_nor_reorders_them() {
-    let broker = TestBroker::new(&unique("dlq-list"), &TIERS).await;
     let letters: Vec<_> = (0..5)
-        .map(|n| {
-            letter(
-                &format!("l{n}"),
-                "welcome",
-                "fatal_error",
-                "2026-01-01T00:00:00Z",
-            )
-        })
+        .map(|n| letter(&format!("l{n}"), "welcome", "fatal_error", FAILED_AT))
         .collect();
-    broker.publish_dead_letters(&letters).await;
+    let broker = holding("dlq-list", &letters).await;
 
     for _ in 0..3 {
         let listed = dlq::list(&broker.connection, &broker.amqp, &Filter::default(), 3)
@@ -99,18 +107,18 @@ async fn listing_dead_letters_neither_consumes_nor_reorders_them() {
 
 #[tokio::test]
 async fn replaying_a_thousand_letters_by_workflow_moves_exactly_the_matching_ones() {
-    let broker = TestBroker::new(&unique("dlq-replay"), &TIERS).await;
     let letters: Vec<_> = (0..1000)
         .map(|n| {
+            let workflow = if n % 2 == 0 { "even" } else { "odd" };
             letter(
                 &format!("r{n:04}"),
-                if n % 2 == 0 { "even" } else { "odd" },
+                workflow,
                 "retries_exhausted",
-                "2026-01-01T00:00:00Z",
+                FAILED_AT,
             )
         })
         .collect();
-    broker.publish_dead_letters(&letters).await;
+    let broker = holding("dlq-replay", &letters).await;
     assert_eq!(broker.queue_len(&broker.amqp.dead_queue).await, 1000);
 
     let dry = run(&broker, by_workflow("even"), None, true).await;
@@ -168,30 +176,9 @@ fn by_reason(reason: &str) -> Filter {
 #[tokio::test]
 async fn list_replay_and_purge_reach_a_letter_at_the_end_of_five_thousand() {
     const N: usize = 5000;
-    let broker = TestBroker::new(&unique("dlq-large"), &TIERS).await;
-    let mut letters: Vec<_> = (0..N)
-        .map(|n| {
-            letter(
-                &format!("big{n:05}"),
-                "w",
-                "fatal_error",
-                "2026-01-01T00:00:00Z",
-            )
-        })
-        .collect();
-    letters.push(letter(
-        "tail_marker",
-        "w",
-        "fatal_error",
-        "2026-01-01T00:00:00Z",
-    ));
-    letters.push(letter(
-        "tail_other",
-        "w",
-        "fatal_error",
-        "2026-01-01T00:00:00Z",
-    ));
-    broker.publish_dead_letters(&letters).await;
+    let mut letters: Vec<_> = (0..N).map(|n| fatal(&format!("big{n:05}"))).collect();
+    letters.extend([fatal("tail_marker"), fatal("tail_other")]);
+    let broker = holding("dlq-large", &letters).await;
     let (connection, amqp) = (&broker.connection, &broker.amqp);
 
     let all = dlq::list(connection, amqp, &Filter::default(), 6000)
@@ -244,18 +231,8 @@ async fn list_replay_and_purge_reach_a_letter_at_the_end_of_five_thousand() {
 
 #[tokio::test]
 async fn a_pass_goes_on_past_a_full_window_and_returns_every_letter() {
-    let broker = TestBroker::new(&unique("dlq-window"), &TIERS).await;
-    let letters: Vec<_> = (0..250)
-        .map(|n| {
-            letter(
-                &format!("w{n:03}"),
-                "w",
-                "fatal_error",
-                "2026-01-01T00:00:00Z",
-            )
-        })
-        .collect();
-    broker.publish_dead_letters(&letters).await;
+    let letters: Vec<_> = (0..250).map(|n| fatal(&format!("w{n:03}"))).collect();
+    let broker = holding("dlq-window", &letters).await;
     let (connection, queue) = (&broker.connection, &broker.amqp.dead_queue);
     let mut scan = dlq::Scan::with_window(connection, queue, 250, 100)
         .await
@@ -274,11 +251,8 @@ async fn a_pass_goes_on_past_a_full_window_and_returns_every_letter() {
 
 #[tokio::test]
 async fn a_pass_that_cannot_see_every_letter_fails_saying_how_many_it_missed() {
-    let broker = TestBroker::new(&unique("dlq-dry"), &TIERS).await;
-    let letters: Vec<_> = (0..3)
-        .map(|n| letter(&format!("d{n}"), "w", "fatal_error", "2026-01-01T00:00:00Z"))
-        .collect();
-    broker.publish_dead_letters(&letters).await;
+    let letters: Vec<_> = (0..3).map(|n| fatal(&format!("d{n}"))).collect();
+    let broker = holding("dlq-dry", &letters).await;
     let mut scan = dlq::Scan::open(&broker.connection, &broker.amqp.dead_queue, 5)
         .await
         .unwrap();
@@ -295,17 +269,9 @@ async fn a_pass_that_cannot_see_every_letter_fails_saying_how_many_it_missed() {
 
 #[tokio::test]
 async fn replay_filters_by_id_reason_and_limit() {
-    let broker = TestBroker::new(&unique("dlq-filters"), &TIERS).await;
-    let mut letters: Vec<_> = (0..6)
-        .map(|n| letter(&format!("f{n}"), "w", "fatal_error", "2026-01-01T00:00:00Z"))
-        .collect();
-    letters.push(letter(
-        "x1",
-        "w",
-        "retries_exhausted",
-        "2026-01-01T00:00:00Z",
-    ));
-    broker.publish_dead_letters(&letters).await;
+    let mut letters: Vec<_> = (0..6).map(|n| fatal(&format!("f{n}"))).collect();
+    letters.push(letter("x1", "w", "retries_exhausted", FAILED_AT));
+    let broker = holding("dlq-filters", &letters).await;
 
     let one = run(&broker, by_id("f3"), None, false).await;
     assert_eq!(one.applied, 1);
@@ -323,14 +289,13 @@ async fn replay_filters_by_id_reason_and_limit() {
 
 #[tokio::test]
 async fn purge_older_than_drops_only_old_letters() {
-    let broker = TestBroker::new(&unique("dlq-purge"), &TIERS).await;
     let now = herald_worker::clock::now_rfc3339();
     let letters = vec![
         letter("old1", "w", "fatal_error", "2020-01-01T00:00:00Z"),
         letter("new1", "w", "fatal_error", &now),
         letter("old2", "w", "fatal_error", "2021-06-01T00:00:00Z"),
     ];
-    broker.publish_dead_letters(&letters).await;
+    let broker = holding("dlq-purge", &letters).await;
     let filter = Filter {
         older_than: Some(Duration::from_secs(86400)),
         ..Filter::default()

@@ -9,22 +9,23 @@ use herald_tests::worker::ses_config;
 use herald_tests::{job_json, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
+/// The first retry tier of the tiered tests.
+const SHORT_TIER: Duration = Duration::from_millis(200);
 
-/// No in-process retries: every failure goes through a retry queue.
-fn tiered_config(url: &str) -> String {
-    ses_config(url, "")
-        .replace("max_attempts = 4", "max_attempts = 8")
-        .replace("attempts = 1,", "attempts = 0,")
+/// A worker with retry tiers `tiers` and no in-process retries: every
+/// failure goes through a retry queue.
+async fn tiered_app(label: &str, tiers: &[Duration]) -> TestApp {
+    TestApp::configured(label, tiers, |ses| {
+        ses_config(&ses.url, "")
+            .replace("max_attempts = 4", "max_attempts = 8")
+            .replace("attempts = 1,", "attempts = 0,")
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_job_throttled_three_times_is_sent_after_three_delivery_attempts() {
-    let mut app = TestApp::configured(
-        "tiers-429",
-        &[Duration::from_millis(200), Duration::from_millis(400)],
-        |ses| tiered_config(&ses.url),
-    )
-    .await;
+    let mut app = tiered_app("tiers-429", &[SHORT_TIER, Duration::from_millis(400)]).await;
     app.ses
         .script([Reply::throttled(), Reply::throttled(), Reply::throttled()]);
     app.send_to("ada@example.com").await;
@@ -65,12 +66,7 @@ async fn a_job_throttled_three_times_is_sent_after_three_delivery_attempts() {
 
 #[tokio::test]
 async fn a_job_waiting_on_a_long_tier_does_not_delay_one_on_a_short_tier() {
-    let mut app = TestApp::configured(
-        "tiers-order",
-        &[Duration::from_millis(200), Duration::from_secs(6)],
-        |ses| tiered_config(&ses.url),
-    )
-    .await;
+    let mut app = tiered_app("tiers-order", &[SHORT_TIER, Duration::from_secs(6)]).await;
     let (slow, fast) = (unique("slow"), unique("fast"));
     let tag = |id: &str| herald_shared::tags::sanitize_tag_value(id);
     app.ses
