@@ -87,16 +87,11 @@ impl Embedded {
         self.commits.load(Ordering::Relaxed)
     }
 
-    pub async fn claim(
-        &self,
-        id: &str,
-        lease: Duration,
-        token: ClaimToken,
-    ) -> Result<Claim, LedgerError> {
+    pub async fn claim(&self, id: &str, lease: Duration) -> Result<Claim, LedgerError> {
         let op = Op::Claim {
             id: id.to_owned(),
             lease,
-            token,
+            token: ClaimToken::new(),
         };
         match self.write(op).await? {
             Reply::Claim(claim) => Ok(claim),

@@ -181,11 +181,10 @@ impl Ledger {
 
     /// Claims `id` for one send; the claim protects it for `lease`.
     pub async fn claim(&self, id: &str, lease: Duration) -> Result<Claim, LedgerError> {
-        let token = ClaimToken::new();
         match &self.backend {
-            Backend::Off => Ok(Claim::Acquired(token)),
-            Backend::Embedded(s) => self.bounded(s.claim(id, lease, token)).await,
-            Backend::Redis(s) => self.bounded(s.claim(id, lease, token)).await,
+            Backend::Off => Ok(Claim::Acquired(ClaimToken::new())),
+            Backend::Embedded(s) => self.bounded(s.claim(id, lease)).await,
+            Backend::Redis(s) => self.bounded(s.claim(id, lease)).await,
         }
     }
 

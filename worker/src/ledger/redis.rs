@@ -132,12 +132,8 @@ impl RedisStore {
         format!("{}suppressed:{environment}", self.prefix)
     }
 
-    pub async fn claim(
-        &self,
-        id: &str,
-        lease: Duration,
-        token: ClaimToken,
-    ) -> Result<Claim, LedgerError> {
+    pub async fn claim(&self, id: &str, lease: Duration) -> Result<Claim, LedgerError> {
+        let token = ClaimToken::new();
         let lease_ms = lease.as_millis().max(1) as u64;
         let (kind, detail): (String, String) = CLAIM
             .key(self.message_key(id))
