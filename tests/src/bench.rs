@@ -400,9 +400,12 @@ impl CpuSplit {
     }
 }
 
-/// The mean of a Prometheus histogram (`_sum / _count`) in an exposition.
-pub fn histogram_mean(exposition: &str, name: &str) -> Option<f64> {
-    let value = |suffix: &str| crate::sample(exposition, &format!("{name}_{suffix}"));
+/// The mean of a Prometheus histogram (`_sum / _count`) in an exposition;
+/// `series` is its name, with its labels if it has some
+/// (`herald_ledger_duration_seconds{operation="claim"}`).
+pub fn histogram_mean(exposition: &str, series: &str) -> Option<f64> {
+    let (name, labels) = series.split_at(series.find('{').unwrap_or(series.len()));
+    let value = |suffix: &str| crate::sample(exposition, &format!("{name}_{suffix}{labels}"));
     let count = value("count")?;
     (count > 0.0).then(|| value("sum").map(|sum| sum / count))?
 }

@@ -125,11 +125,22 @@ pub struct SesMetrics {
     pub circuit_transitions: Family<TransitionLabels, Counter>,
 }
 
-/// The send ledger's answers that change what a job does.
+/// The send ledger: its answers that change what a job does, and how long
+/// a job waits on it.
 pub struct LedgerMetrics {
     pub duplicates_suppressed: Family<RouteLabels, Counter>,
     pub in_doubt: Counter,
     pub errors: Counter,
+    /// Claiming a job's id before its SES request (durable when it returns).
+    pub claim_duration: Histogram,
+    /// Recording SES's acceptance after the request (durable when it returns).
+    pub record_duration: Histogram,
+}
+
+/// Labels of the ledger's timings: `claim` or `record`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabels {
+    pub operation: String,
 }
 
 /// SES feedback received through SNS.
@@ -217,6 +228,13 @@ impl SesMetrics {
 
 impl LedgerMetrics {
     fn register(r: &mut Registry) -> LedgerMetrics {
+        let durations: Family<OperationLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(ledger_histogram);
+        r.register(
+            "herald_ledger_duration_seconds",
+            "How long a send-ledger claim or record took, by operation",
+            durations.clone(),
+        );
         LedgerMetrics {
             duplicates_suppressed: add(
                 r,
@@ -229,8 +247,26 @@ impl LedgerMetrics {
                 "Claims found past their lease without an acceptance (a worker died during the SES request)",
             ),
             errors: add(r, "herald_ledger_errors", "Send-ledger operations that failed"),
+            claim_duration: ledger_timing(&durations, "claim"),
+            record_duration: ledger_timing(&durations, "record"),
         }
     }
+}
+
+/// 0.1 ms to ~3 s: a durable commit takes a fraction of a millisecond on a
+/// quiet disk, and the store's `timeout` bounds it.
+fn ledger_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+fn ledger_timing(
+    family: &Family<OperationLabels, Histogram, fn() -> Histogram>,
+    operation: &str,
+) -> Histogram {
+    let labels = OperationLabels {
+        operation: operation.to_owned(),
+    };
+    family.get_or_create(&labels).clone()
 }
 
 impl FeedbackMetrics {
@@ -429,6 +465,7 @@ mod tests {
         metrics.credential_failure("prod");
         metrics.circuit_transition("prod", "ses", "eu-west-1", crate::circuit::Phase::Open);
         metrics.config_reloaded();
+        metrics.ledger.record_duration.observe(0.0004);
         let text = metrics.encode();
         for name in [
             "herald_jobs_received_total",
@@ -450,6 +487,8 @@ mod tests {
             "herald_config_reload_failures_total 0",
             "herald_config_last_reload_success_timestamp_seconds",
             "herald_log_lines_dropped_total",
+            "herald_ledger_duration_seconds_count{operation=\"claim\"} 0",
+            "herald_ledger_duration_seconds_count{operation=\"record\"} 1",
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
             "process_open_fds",

@@ -447,7 +447,8 @@ fn print_cpu(consumer: &str, [own, broker, harness]: [f64; 3]) {
 
 /// Where a job's time goes: at the broker from delivery to ack (Little's
 /// law: prefetch / throughput), inside the worker, rendering (a render
-/// slot's wait included), waiting for SES, and in the fake SES itself.
+/// slot's wait included), waiting for SES, in the fake SES itself, and
+/// waiting for the ledger's claim (taken while the job renders) and record.
 fn print_times(run: &HeraldRun) {
     let at_broker = f64::from(PREFETCH) / run.throughput;
     println!(
@@ -458,6 +459,13 @@ fn print_times(run: &HeraldRun) {
         run.ses_seconds * 1e3,
         run.answer_seconds * 1e3
     );
+    if !run.ledger_seconds[0].is_nan() {
+        println!(
+            "   ledger per job: {:.1} ms claiming, {:.1} ms recording",
+            run.ledger_seconds[0] * 1e3,
+            run.ledger_seconds[1] * 1e3
+        );
+    }
 }
 
 async fn measure_ceiling(ses: &FakeSes, n: usize) -> (f64, [f64; 3]) {
@@ -529,6 +537,8 @@ struct HeraldRun {
     ses_seconds: f64,
     /// Mean time the fake SES held a request before answering.
     answer_seconds: f64,
+    /// Mean time of the ledger's claims and records (NaN without a ledger).
+    ledger_seconds: [f64; 2],
     latencies: Vec<Duration>,
     peak_rss: u64,
     /// Lines in the worker's log file, and lines it dropped because the
@@ -570,7 +580,7 @@ async fn measure_herald(
         .text()
         .await
         .unwrap_or_default();
-    let mean = |name| histogram_mean(&metrics, name).unwrap_or(f64::NAN);
+    let mean = |name: &str| histogram_mean(&metrics, name).unwrap_or(f64::NAN);
     let mut run = HeraldRun {
         throughput,
         cpu,
@@ -578,6 +588,11 @@ async fn measure_herald(
         render_seconds: mean("herald_render_duration_seconds"),
         ses_seconds: mean("herald_ses_request_duration_seconds"),
         answer_seconds: ses.mean_answer_time().map_or(f64::NAN, |d| d.as_secs_f64()),
+        ledger_seconds: ["claim", "record"].map(|op| {
+            mean(&format!(
+                "herald_ledger_duration_seconds{{operation=\"{op}\"}}"
+            ))
+        }),
         latencies: Vec::new(),
         peak_rss: 0,
         log_lines: 0,

@@ -39,7 +39,18 @@ pub async fn claim_early(deps: &Deps, id: &str, ctx: Context<'_>) -> EarlyClaim 
     if deps.ledger.kind() == StoreKind::Off || !(ctx.settleable)() {
         return None;
     }
-    Some(deps.ledger.claim(id, deps.lease).await)
+    Some(timed_claim(deps, id).await)
+}
+
+/// Claims `id`, timing the store's answer.
+async fn timed_claim(deps: &Deps, id: &str) -> Result<Claim, LedgerError> {
+    let started = tokio::time::Instant::now();
+    let answer = deps.ledger.claim(id, deps.lease).await;
+    deps.metrics
+        .ledger
+        .claim_duration
+        .observe(started.elapsed().as_secs_f64());
+    answer
 }
 
 /// Gives back a claim taken early for a job that will not be sent, so that
@@ -198,7 +209,7 @@ async fn permit(
     loop {
         let answer = match early.take() {
             Some(answer) => answer,
-            None => deps.ledger.claim(&job.id, deps.lease).await,
+            None => timed_claim(deps, &job.id).await,
         };
         let claim = match answer {
             Ok(claim) => claim,
@@ -303,7 +314,13 @@ async fn accepted_outcome(
         attempts,
         event: serde_json::value::to_raw_value(&event).expect("events serialise"),
     };
-    if let Err(e) = deps.ledger.record(&job.id, acceptance).await {
+    let started = tokio::time::Instant::now();
+    let recorded = deps.ledger.record(&job.id, acceptance).await;
+    deps.metrics
+        .ledger
+        .record_duration
+        .observe(started.elapsed().as_secs_f64());
+    if let Err(e) = recorded {
         ledger_error(
             deps,
             &e,
