@@ -2,15 +2,17 @@
 //! property filters `reject`, `find`, `find_index` and `has`, and
 //! `replace_last` / `remove_last`.
 
-use crate::render::filters::declare_filter;
+use crate::render::filters::{declare_filter, filter_args};
 use base64::engine::general_purpose::{GeneralPurpose, STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use liquid::ParserBuilder;
 use liquid_core::model::{State, ValueViewCmp};
-use liquid_core::parser::{FilterArguments, FilterParametersReflection, ParameterReflection};
+use liquid_core::parser::{
+    FilterArguments, FilterParameters, FilterParametersReflection, ParameterReflection,
+};
 use liquid_core::{
-    Error, Expression, Filter, FilterParameters, FilterReflection, ParseFilter, Result, Runtime,
-    Value, ValueCow, ValueView,
+    Error, Expression, Filter, FilterReflection, ParseFilter, Result, Runtime, Value, ValueCow,
+    ValueView,
 };
 
 /// Adds the filters of this module to `builder`.
@@ -44,14 +46,12 @@ fn elements(input: &dyn ValueView) -> Vec<&dyn ValueView> {
     }
 }
 
-#[derive(Debug, FilterParameters)]
-struct PropertyArgs {
-    #[parameter(description = "The property to look at.", arg_type = "str")]
-    property: Option<Expression>,
-}
-
 declare_filter!(
-    Sum => SumFilter { args: PropertyArgs },
+    Sum => SumFilter {
+        args: PropertyArgs {
+            property: Option<Expression> => "The property to look at.",
+        },
+    },
     "sum",
     "The sum of an array's numbers, or of a property of its objects.",
     |input, args| Ok(sum(input, args.property.as_deref()))
@@ -121,15 +121,12 @@ fn decoded(engine: &GeneralPurpose, text: &str, name: &str) -> Result<Value> {
         .map_err(|_| invalid_input(&format!("{name}: decoded text is not UTF-8")))
 }
 
-#[derive(Debug, FilterParameters)]
-struct MatchArgs {
-    #[parameter(description = "The property to test.", arg_type = "str")]
-    property: Expression,
-    #[parameter(
-        description = "The value it must equal; else truthy.",
-        arg_type = "any"
-    )]
-    target_value: Option<Expression>,
+filter_args! {
+    /// What `reject`, `find`, `find_index` and `has` take.
+    struct MatchArgs {
+        property: Expression => "The property to test.",
+        target_value: Option<Expression> => "The value it must equal; else truthy." as "any",
+    }
 }
 
 /// Whether `element`'s `property` is truthy, or equals `target`.
@@ -224,12 +221,12 @@ impl Filter for LookupFilter {
     }
 }
 
-#[derive(Debug, FilterParameters)]
-struct LastArgs {
-    #[parameter(description = "The text to search.", arg_type = "str")]
-    search: Expression,
-    #[parameter(description = "What replaces its last occurrence.", arg_type = "str")]
-    replace: Option<Expression>,
+filter_args! {
+    /// What `replace_last` and `remove_last` take.
+    struct LastArgs {
+        search: Expression => "The text to search.",
+        replace: Option<Expression> => "What replaces its last occurrence.",
+    }
 }
 
 declare_filter!(
@@ -253,5 +250,32 @@ fn replace_last(text: &str, search: &str, replace: &str) -> String {
     match text.rfind(search) {
         Some(at) => format!("{}{replace}{}", &text[..at], &text[at + search.len()..]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::filters::tests::parameters;
+
+    #[test]
+    fn reflections_tell_optional_parameters_from_required_ones() {
+        assert_eq!(parameters(&Sum), "property?");
+        assert_eq!(parameters(&Lookup::Find), "property, target_value?");
+        assert_eq!(parameters(&ReplaceLast), "search, replace?");
+        assert_eq!(parameters(&RemoveLast), "search, replace?");
+    }
+
+    #[test]
+    fn a_required_argument_left_out_is_a_parse_error() {
+        let parser = register(ParserBuilder::with_stdlib()).build().unwrap();
+        for source in ["{{ list | find }}", "{{ 'a-b' | replace_last }}"] {
+            let err = parser.parse(source).err().map(|e| e.to_string());
+            let err = err.unwrap_or_else(|| panic!("{source} parsed"));
+            assert!(
+                err.contains("expected at least 1 positional argument"),
+                "{err}"
+            );
+        }
     }
 }

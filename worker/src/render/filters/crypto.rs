@@ -3,7 +3,7 @@
 //! Gravatar URLs, identity-verification hashes of chat widgets).
 
 use hmac::{Hmac, Mac};
-use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
+use liquid_core::{Expression, Result, Value, ValueView};
 use sha2::Digest;
 
 use super::declare_filter;
@@ -30,16 +30,14 @@ fn hex_digest<D: Digest>(input: &dyn ValueView) -> Result<Value> {
     Ok(Value::scalar(hex(&D::digest(input.to_kstr().as_bytes()))))
 }
 
-#[derive(Debug, FilterParameters)]
-struct HmacArgs {
-    #[parameter(description = "The secret key.", arg_type = "str")]
-    key: Expression,
-}
-
 declare_filter!(
     /// `{{ recipient.id | hmac_sha256: vars.widget_secret }}`: the HMAC-SHA256
     /// of the input under the key, in hex.
-    pub HmacSha256 => HmacSha256Filter { args: HmacArgs },
+    pub HmacSha256 => HmacSha256Filter {
+        args: HmacArgs {
+            key: Expression => "The secret key.",
+        },
+    },
     "hmac_sha256",
     "The HMAC-SHA256 of the input under the given key, in lowercase hex.",
     |input, args| {

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
+use liquid_core::{Expression, Result, Value, ValueView};
 
 use super::declare_filter;
 use super::filter_error;
@@ -31,16 +31,14 @@ declare_filter!(
     }
 );
 
-#[derive(Debug, FilterParameters)]
-struct IntersectArgs {
-    #[parameter(description = "The array to intersect with.")]
-    other: Expression,
-}
-
 declare_filter!(
     /// `{{ recipient.roles | intersect: data.allowed_roles }}`: the elements of
     /// the input also in the argument, in the input's order, each once.
-    pub Intersect => IntersectFilter { args: IntersectArgs },
+    pub Intersect => IntersectFilter {
+        args: IntersectArgs {
+            other: Expression => "The array to intersect with." as _,
+        },
+    },
     "intersect",
     "The elements of the input array that are also in the argument array.",
     |input, args| intersect(input, args.other.as_view())
@@ -77,23 +75,17 @@ fn as_values(value: &dyn ValueView, what: &str) -> Result<Vec<Value>> {
     Ok(vec![value.to_value()])
 }
 
-#[derive(Debug, FilterParameters)]
-struct CompareVersionsArgs {
-    #[parameter(
-        description = "The version to compare with, or an operator (<, <=, ==, !=, >=, >).",
-        arg_type = "str"
-    )]
-    first: Expression,
-    #[parameter(description = "The version, after an operator.", arg_type = "str")]
-    second: Option<Expression>,
-}
-
 declare_filter!(
     /// `{{ recipient.app_version | compare_versions: "2.1.0" }}` gives -1, 0
     /// or 1; `{{ recipient.app_version | compare_versions: ">=", "2.1.0" }}`
     /// gives true or false. Versions are semantic versions; a leading `v` and
     /// missing minor or patch numbers (`v2`, `2.1`) are accepted.
-    pub CompareVersions => CompareVersionsFilter { args: CompareVersionsArgs },
+    pub CompareVersions => CompareVersionsFilter {
+        args: CompareVersionsArgs {
+            first: Expression => "The version to compare with, or an operator (<, <=, ==, !=, >=, >).",
+            second: Option<Expression> => "The version, after an operator.",
+        },
+    },
     "compare_versions",
     "Compares two semantic versions: -1, 0, 1, or true/false with an operator.",
     |input, args| compare_versions(&input.to_kstr(), &args.first, args.second.as_deref())

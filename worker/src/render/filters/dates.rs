@@ -24,7 +24,7 @@ use jiff::fmt::{rfc2822, strtime, temporal};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
 use liquid_core::model::{KStringCow, ScalarCow};
-use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
+use liquid_core::{Expression, Result, Value, ValueView};
 
 use super::declare_filter;
 use super::filter_error;
@@ -146,20 +146,14 @@ pub fn input_in_zone(
     }
 }
 
-#[derive(Debug, FilterParameters)]
-struct DateArgs {
-    #[parameter(description = "The strftime format.", arg_type = "str")]
-    format: Expression,
-    #[parameter(
-        description = "The IANA time zone to show the date in.",
-        arg_type = "str"
-    )]
-    time_zone: Option<Expression>,
-}
-
 declare_filter!(
     /// `{{ timestamp | date: "%-I:%M %p %Z", "America/New_York" }}`.
-    pub Date => DateFilter { args: DateArgs },
+    pub Date => DateFilter {
+        args: DateArgs {
+            format: Expression => "The strftime format.",
+            time_zone: Option<Expression> => "The IANA time zone to show the date in.",
+        },
+    },
     "date",
     "Formats a date with a strftime format, optionally in an IANA time zone.",
     |input, args| {
@@ -175,16 +169,14 @@ declare_filter!(
     }
 );
 
-#[derive(Debug, FilterParameters)]
-struct TimezoneArgs {
-    #[parameter(description = "The IANA time zone.", arg_type = "str")]
-    time_zone: Expression,
-}
-
 declare_filter!(
     /// `{{ timestamp | timezone: "America/New_York" }}` gives
     /// `2023-12-31T19:30:00-05:00`: the same instant in ISO 8601, in that zone.
-    pub Timezone => TimezoneFilter { args: TimezoneArgs },
+    pub Timezone => TimezoneFilter {
+        args: TimezoneArgs {
+            time_zone: Expression => "The IANA time zone.",
+        },
+    },
     "timezone",
     "The input date as ISO 8601 in the given IANA time zone.",
     |input, args| match input_in_zone("timezone", input, Some(&args.time_zone))? {

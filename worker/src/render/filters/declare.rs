@@ -8,6 +8,11 @@ use liquid_core::{Language, ParseTag, Renderable, Result, TagReflection, TagToke
 /// parser registers, the parsed filter it builds, which holds its arguments
 /// in a field when the filter takes some, and that filter's `Filter` impl.
 ///
+/// A filter's arguments are a [`filter_args!`] struct in the field the
+/// braces name: declared in place, one parameter a line, when they are the
+/// filter's own, or only named when they are declared apart (shared by
+/// filters that take the same arguments).
+///
 /// The last item is the evaluation: a function or closure of the input or,
 /// for a filter with arguments, of the input and the arguments evaluated
 /// (the `Evaluated…` struct that the `FilterParameters` derive writes).
@@ -25,10 +30,20 @@ use liquid_core::{Language, ParseTag, Renderable, Result, TagReflection, TagToke
 ///     hex_digest::<sha2::Sha256>
 /// );
 /// declare_filter!(
-///     Sum => SumFilter { args: PropertyArgs },
+///     Sum => SumFilter {
+///         args: PropertyArgs {
+///             property: Option<Expression> => "The property to look at.",
+///         },
+///     },
 ///     "sum",
 ///     "The sum of an array.",
 ///     |input, args| Ok(sum(input, args.property.as_deref()))
+/// );
+/// declare_filter!(
+///     RemoveLast => RemoveLastFilter { args: LastArgs },
+///     "remove_last",
+///     "Removes the last occurrence of a string.",
+///     |input, args| Ok(Value::scalar(replace_last(&input.to_kstr(), &args.search, "")))
 /// );
 /// ```
 macro_rules! declare_filter {
@@ -65,6 +80,22 @@ macro_rules! declare_filter {
             evaluate(input)
         });
     };
+    // Arguments declared in place: their struct, then the filter naming it.
+    (
+        $(#[$doc:meta])* $vis:vis $unit:ident => $parsed:ident {
+            $field:ident: $args:ident { $($parameters:tt)* } $(,)?
+        },
+        $name:tt, $description:tt, $evaluate:expr $(,)?
+    ) => {
+        $crate::render::filters::filter_args! {
+            struct $args { $($parameters)* }
+        }
+
+        $crate::render::filters::declare_filter!(
+            $(#[$doc])* $vis $unit => $parsed { $field: $args },
+            $name, $description, $evaluate
+        );
+    };
     (
         $(#[$doc:meta])* $vis:vis $unit:ident => $parsed:ident { $field:ident: $args:ident },
         $name:tt, $description:tt, $evaluate:expr $(,)?
@@ -98,6 +129,93 @@ macro_rules! declare_filter {
 }
 
 pub(crate) use declare_filter;
+
+/// Declares a filter's arguments: the struct, one field per parameter, with
+/// the `FilterParameters` derive that parses, evaluates and describes them.
+/// [`declare_filter!`] uses it for the arguments a filter declares in place.
+///
+/// A parameter is written `name: Expression => "description"`, or with
+/// `Option<Expression>` when it may be left out. It is evaluated as a string
+/// (`arg_type = "str"`) unless the line ends `as "any"` (or another
+/// `arg_type`), or `as _` to leave the derive's default (any value). Doc
+/// comments on the struct and on each parameter are kept.
+///
+/// ```ignore
+/// filter_args! {
+///     /// What `replace_last` and `remove_last` take.
+///     struct LastArgs {
+///         search: Expression => "The text to search.",
+///         replace: Option<Expression> => "What replaces its last occurrence.",
+///     }
+/// }
+/// filter_args! {
+///     struct MatchArgs {
+///         property: Expression => "The property to test.",
+///         target_value: Option<Expression> => "The value it must equal; else truthy." as "any",
+///     }
+/// }
+/// ```
+///
+/// The type is matched as the identifiers it is written with, never as a
+/// `ty` fragment: the derive reads `Option<…>` from the field's tokens to
+/// tell an optional parameter from a required one, and a `ty` fragment would
+/// reach it wrapped in an invisible group that it does not look into.
+macro_rules! filter_args {
+    // Every parameter read: the struct.
+    (@fields [$($attrs:tt)*] [$($decl:tt)*] [$($fields:tt)*]) => {
+        $($attrs)*
+        #[derive(Debug, ::liquid_core::FilterParameters)]
+        $($decl)* {
+            $($fields)*
+        }
+    };
+    // A parameter evaluated as a string.
+    (
+        @fields $attrs:tt $decl:tt [$($fields:tt)*]
+        $(#[$doc:meta])* $field:ident: $ty:ident $(<$arg:ident>)? => $description:literal
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::render::filters::filter_args!(@fields $attrs $decl [
+            $($fields)*
+            $(#[$doc])*
+            #[parameter(description = $description, arg_type = "str")]
+            $field: $ty $(<$arg>)?,
+        ] $($($rest)*)?);
+    };
+    // A parameter with its own `arg_type`.
+    (
+        @fields $attrs:tt $decl:tt [$($fields:tt)*]
+        $(#[$doc:meta])* $field:ident: $ty:ident $(<$arg:ident>)? => $description:literal
+        as $arg_type:literal $(, $($rest:tt)*)?
+    ) => {
+        $crate::render::filters::filter_args!(@fields $attrs $decl [
+            $($fields)*
+            $(#[$doc])*
+            #[parameter(description = $description, arg_type = $arg_type)]
+            $field: $ty $(<$arg>)?,
+        ] $($($rest)*)?);
+    };
+    // A parameter with the derive's default `arg_type`.
+    (
+        @fields $attrs:tt $decl:tt [$($fields:tt)*]
+        $(#[$doc:meta])* $field:ident: $ty:ident $(<$arg:ident>)? => $description:literal
+        as _ $(, $($rest:tt)*)?
+    ) => {
+        $crate::render::filters::filter_args!(@fields $attrs $decl [
+            $($fields)*
+            $(#[$doc])*
+            #[parameter(description = $description)]
+            $field: $ty $(<$arg>)?,
+        ] $($($rest)*)?);
+    };
+    ($(#[$attr:meta])* $vis:vis struct $name:ident { $($parameters:tt)* }) => {
+        $crate::render::filters::filter_args!(
+            @fields [$(#[$attr])*] [$vis struct $name] [] $($parameters)*
+        );
+    };
+}
+
+pub(crate) use filter_args;
 
 /// The reflection of a filter that declares no parameters: it takes none,
 /// or any named ones.

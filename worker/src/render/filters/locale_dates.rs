@@ -20,7 +20,7 @@ use icu_datetime::fieldsets::enums::CompositeFieldSet;
 use icu_datetime::options::{Length, TimePrecision};
 use icu_datetime::DateTimeFormatter;
 use liquid_core::model::KStringCow;
-use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
+use liquid_core::{Expression, Result, Value, ValueView};
 
 use super::dates::input_in_zone;
 use super::declare_filter;
@@ -109,26 +109,16 @@ fn format(
     Ok(Value::scalar(formatter.format(&zoned).to_string()))
 }
 
-#[derive(Debug, FilterParameters)]
-struct DateInLocaleArgs {
-    #[parameter(description = "The locale, e.g. en-GB.", arg_type = "str")]
-    locale: Expression,
-    #[parameter(
-        description = "short (default), medium, long or full.",
-        arg_type = "str"
-    )]
-    date_format: Option<Expression>,
-    #[parameter(
-        description = "An IANA time zone to show the date in.",
-        arg_type = "str"
-    )]
-    time_zone: Option<Expression>,
-}
-
 declare_filter!(
     /// `{{ timestamp | format_date_in_locale: "en-GB", "long" }}` gives
     /// `31 December 2023`.
-    pub FormatDateInLocale => FormatDateInLocaleFilter { args: DateInLocaleArgs },
+    pub FormatDateInLocale => FormatDateInLocaleFilter {
+        args: DateInLocaleArgs {
+            locale: Expression => "The locale, e.g. en-GB.",
+            date_format: Option<Expression> => "short (default), medium, long or full.",
+            time_zone: Option<Expression> => "An IANA time zone to show the date in.",
+        },
+    },
     "format_date_in_locale",
     "Formats the date of a timestamp as the locale writes it.",
     |input, args| {
@@ -138,31 +128,17 @@ declare_filter!(
     }
 );
 
-#[derive(Debug, FilterParameters)]
-struct DatetimeInLocaleArgs {
-    #[parameter(description = "The locale, e.g. en-US.", arg_type = "str")]
-    locale: Expression,
-    #[parameter(
-        description = "short (default), medium, long or full.",
-        arg_type = "str"
-    )]
-    date_format: Option<Expression>,
-    #[parameter(
-        description = "short (default), medium, long or full.",
-        arg_type = "str"
-    )]
-    time_format: Option<Expression>,
-    #[parameter(
-        description = "An IANA time zone to show the time in.",
-        arg_type = "str"
-    )]
-    time_zone: Option<Expression>,
-}
-
 declare_filter!(
     /// `{{ timestamp | format_datetime_in_locale: "en-US", "medium", "short" }}`
     /// gives `Dec 31, 2023, 7:30 PM`.
-    pub FormatDatetimeInLocale => FormatDatetimeInLocaleFilter { args: DatetimeInLocaleArgs },
+    pub FormatDatetimeInLocale => FormatDatetimeInLocaleFilter {
+        args: DatetimeInLocaleArgs {
+            locale: Expression => "The locale, e.g. en-US.",
+            date_format: Option<Expression> => "short (default), medium, long or full.",
+            time_format: Option<Expression> => "short (default), medium, long or full.",
+            time_zone: Option<Expression> => "An IANA time zone to show the time in.",
+        },
+    },
     "format_datetime_in_locale",
     "Formats the date and time of a timestamp as the locale writes them.",
     |input, args| {

@@ -29,11 +29,11 @@ pub mod translate;
 pub mod translations;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod translation_tests;
 
-pub(crate) use declare::{declare_filter, Tag, Undeclared};
+pub(crate) use declare::{declare_filter, filter_args, Tag, Undeclared};
 
 use std::path::Path;
 use std::sync::Arc;

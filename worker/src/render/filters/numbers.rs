@@ -14,11 +14,11 @@ use icu_decimal::input::Decimal;
 use icu_decimal::DecimalFormatter;
 use icu_experimental::dimension::currency::formatter::CurrencyFormatter;
 use icu_experimental::dimension::currency::CurrencyType;
-use liquid_core::{Expression, FilterParameters, Result, Value, ValueView};
+use liquid_core::{Expression, Result, Value, ValueView};
 
-use super::declare_filter;
 use super::filter_error;
 use super::locales::{cached, parse_locale, CacheMap};
+use super::{declare_filter, filter_args};
 
 /// The locale when a template names none.
 const DEFAULT_LOCALE: &str = "en";
@@ -59,16 +59,14 @@ pub fn to_decimal(filter: &str, input: &dyn ValueView) -> Result<Decimal> {
     text.parse::<Decimal>().map_err(|_| not_a_number())
 }
 
-#[derive(Debug, FilterParameters)]
-struct FormatNumberArgs {
-    #[parameter(description = "The locale (default en).", arg_type = "str")]
-    locale: Option<Expression>,
-}
-
 declare_filter!(
     /// `{{ 10000 | format_number: "en" }}` gives `10,000`; at most three
     /// decimals are shown, as CLDR's default pattern does.
-    pub FormatNumber => FormatNumberFilter { args: FormatNumberArgs },
+    pub FormatNumber => FormatNumberFilter {
+        args: FormatNumberArgs {
+            locale: Option<Expression> => "The locale (default en).",
+        },
+    },
     "format_number",
     "Formats a number with the locale's separators.",
     |input, args| {
@@ -81,15 +79,12 @@ declare_filter!(
     }
 );
 
-#[derive(Debug, FilterParameters)]
-struct CurrencyArgs {
-    #[parameter(
-        description = "The ISO 4217 currency code (default USD).",
-        arg_type = "str"
-    )]
-    currency: Option<Expression>,
-    #[parameter(description = "The locale (default en).", arg_type = "str")]
-    locale: Option<Expression>,
+filter_args! {
+    /// What `currency` and `rounded_currency` take.
+    struct CurrencyArgs {
+        currency: Option<Expression> => "The ISO 4217 currency code (default USD).",
+        locale: Option<Expression> => "The locale (default en).",
+    }
 }
 
 declare_filter!(

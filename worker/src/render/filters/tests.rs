@@ -1,6 +1,7 @@
 //! Table tests of every helper, with the original's documented examples
 //! where it gives them.
 
+use liquid_core::parser::FilterReflection;
 use serde_json::json;
 
 use super::{register, unsupported_filter, FilterContext};
@@ -433,6 +434,83 @@ fn digests_match_the_standard_test_vectors() {
             ),
         ],
     );
+}
+
+#[test]
+fn optional_arguments_may_be_left_out_and_required_ones_may_not() {
+    let globals = json!({ "timestamp": "2023-12-31T19:30:00-05:00", "roles": ["admin"] });
+    table(
+        globals.clone(),
+        &[
+            (r#"{{ timestamp | date: "%Y" }}"#, "2023"),
+            (
+                r#"{{ timestamp | format_date_in_locale: "en-US" }}"#,
+                "12/31/23",
+            ),
+            (
+                r#"{{ timestamp | format_datetime_in_locale: "en-US" }}"#,
+                "12/31/23, 7:30\u{202f}PM",
+            ),
+            ("{{ 10000 | format_number }}", "10,000"),
+            ("{{ 10 | currency }}", "$10.00"),
+            ("{{ 10.5 | rounded_currency }}", "$11"),
+            (r#"{{ "2.0.0" | compare_versions: "2.1.0" }}"#, "-1"),
+        ],
+    );
+    let one = "expected at least 1 positional argument";
+    errors(
+        globals,
+        &[
+            ("{{ timestamp | date }}", one),
+            ("{{ timestamp | timezone }}", one),
+            ("{{ timestamp | format_date_in_locale }}", one),
+            ("{{ timestamp | format_datetime_in_locale }}", one),
+            (
+                r#"{{ 1 | pluralize: "user" }}"#,
+                "expected at least 2 positional arguments",
+            ),
+            ("{{ roles | intersect }}", one),
+            (r#"{{ "2.0.0" | compare_versions }}"#, one),
+            (r#"{{ "abc" | hmac_sha256 }}"#, one),
+        ],
+    );
+}
+
+/// A filter's positional parameters, each optional one marked `?`.
+pub(crate) fn parameters(filter: &dyn FilterReflection) -> String {
+    let names = filter.positional_parameters().iter().map(|parameter| {
+        let optional = if parameter.is_optional { "?" } else { "" };
+        format!("{}{optional}", parameter.name)
+    });
+    names.collect::<Vec<_>>().join(", ")
+}
+
+#[test]
+fn reflections_tell_optional_parameters_from_required_ones() {
+    use super::{crypto, data, dates, locale_dates, numbers, text};
+    let filters: [(&dyn FilterReflection, &str); 11] = [
+        (&dates::Date, "format, time_zone?"),
+        (&dates::Timezone, "time_zone"),
+        (
+            &locale_dates::FormatDateInLocale,
+            "locale, date_format?, time_zone?",
+        ),
+        (
+            &locale_dates::FormatDatetimeInLocale,
+            "locale, date_format?, time_format?, time_zone?",
+        ),
+        (&numbers::FormatNumber, "locale?"),
+        (&numbers::Currency, "currency?, locale?"),
+        (&numbers::RoundedCurrency, "currency?, locale?"),
+        (&text::Pluralize, "singular, plural"),
+        (&data::Intersect, "other"),
+        (&data::CompareVersions, "first, second?"),
+        (&crypto::HmacSha256, "key"),
+    ];
+    for (filter, expected) in filters {
+        assert_eq!(parameters(filter), expected, "{}", filter.name());
+        assert!(filter.keyword_parameters().is_empty(), "{}", filter.name());
+    }
 }
 
 #[test]

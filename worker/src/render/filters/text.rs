@@ -1,23 +1,20 @@
 //! `pluralize`, `titlecase` and `from_markdown`: the original's text helpers.
 
-use liquid_core::{Expression, FilterParameters, Value, ValueView};
+use liquid_core::{Expression, Value, ValueView};
 use pulldown_cmark::{html, Options, Parser};
 
 use super::declare_filter;
 use super::filter_error;
 
-#[derive(Debug, FilterParameters)]
-struct PluralizeArgs {
-    #[parameter(description = "The word when the count is one.", arg_type = "str")]
-    singular: Expression,
-    #[parameter(description = "The word for any other count.", arg_type = "str")]
-    plural: Expression,
-}
-
 declare_filter!(
     /// `{{ total_actors | pluralize: "user", "users" }}`: the first word when the
     /// count is one, the second otherwise.
-    pub Pluralize => PluralizeFilter { args: PluralizeArgs },
+    pub Pluralize => PluralizeFilter {
+        args: PluralizeArgs {
+            singular: Expression => "The word when the count is one.",
+            plural: Expression => "The word for any other count.",
+        },
+    },
     "pluralize",
     "The singular word when the input count is 1, else the plural word.",
     |input, args| {
