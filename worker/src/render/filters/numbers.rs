@@ -93,12 +93,7 @@ declare_filter!(
     pub Currency => CurrencyFilter { args: CurrencyArgs },
     "currency",
     "Formats an amount in a currency (default USD) and locale (default en).",
-    |input, args| {
-        let mut amount = to_decimal("currency", input)?;
-        amount.pad_end(-2);
-        let currency = args.currency.as_deref();
-        format_currency("currency", &amount, currency, args.locale.as_deref()).map(Value::scalar)
-    }
+    |input, args| in_currency("currency", input, &args, |amount| amount.pad_end(-2))
 );
 
 declare_filter!(
@@ -108,22 +103,45 @@ declare_filter!(
     "rounded_currency",
     "Formats an amount rounded to a whole unit in a currency and locale.",
     |input, args| {
-        let mut amount = to_decimal("rounded_currency", input)?;
         let half_up = SignedRoundingMode::Unsigned(UnsignedRoundingMode::HalfExpand);
-        amount.round_with_mode(0, half_up);
-        amount.trim_end();
-        let currency = args.currency.as_deref();
-        let locale = args.locale.as_deref();
-        let formatted = format_currency("rounded_currency", &amount, currency, locale)?;
-        without_fraction(formatted, &amount, locale)
+        in_currency("rounded_currency", input, &args, |amount| {
+            amount.round_with_mode(0, half_up);
+            amount.trim_end();
+        })
     }
 );
+
+/// The input as an amount, made ready by `adjust`, in the currency and
+/// locale of `args`: with the currency's decimals, or with none when the
+/// amount has none (`£11`).
+fn in_currency(
+    filter: &str,
+    input: &dyn ValueView,
+    args: &EvaluatedCurrencyArgs<'_>,
+    adjust: impl FnOnce(&mut Decimal),
+) -> Result<Value> {
+    let mut amount = to_decimal(filter, input)?;
+    adjust(&mut amount);
+    let locale = args.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
+    let currency = args.currency.as_deref().unwrap_or(DEFAULT_CURRENCY);
+    let formatted = format_currency(filter, &amount, currency, locale)?;
+    let has_decimals = *amount.absolute.magnitude_range().start() < 0;
+    if has_decimals {
+        return Ok(Value::scalar(formatted));
+    }
+    without_fraction(filter, formatted, &amount, locale).map(Value::scalar)
+}
 
 /// The currency formatter always shows the currency's decimals (`£11.00`);
 /// a whole amount drops them (`£11`). The number as the locale writes it
 /// with zero decimals is swapped for the same number without them.
-fn without_fraction(formatted: String, whole: &Decimal, locale: Option<&str>) -> Result<Value> {
-    let formatter = decimal_formatter("rounded_currency", locale.unwrap_or(DEFAULT_LOCALE))?;
+fn without_fraction(
+    filter: &str,
+    formatted: String,
+    whole: &Decimal,
+    locale: &str,
+) -> Result<String> {
+    let formatter = decimal_formatter(filter, locale)?;
     let unsigned = Decimal::new(Sign::None, whole.absolute.clone());
     let bare = formatter.format(&unsigned).to_string();
     for digits in [2, 3, 1] {
@@ -131,20 +149,15 @@ fn without_fraction(formatted: String, whole: &Decimal, locale: Option<&str>) ->
         padded.pad_end(-digits);
         let padded = formatter.format(&padded).to_string();
         if formatted.contains(&padded) {
-            return Ok(Value::scalar(formatted.replacen(&padded, &bare, 1)));
+            return Ok(formatted.replacen(&padded, &bare, 1));
         }
     }
-    Ok(Value::scalar(formatted))
+    Ok(formatted)
 }
 
-fn format_currency(
-    filter: &str,
-    amount: &Decimal,
-    currency: Option<&str>,
-    locale: Option<&str>,
-) -> Result<String> {
-    let name = locale.unwrap_or(DEFAULT_LOCALE);
-    let code = currency.unwrap_or(DEFAULT_CURRENCY).trim();
+/// `amount` in the currency `code`, as the locale `name` writes it.
+fn format_currency(filter: &str, amount: &Decimal, code: &str, name: &str) -> Result<String> {
+    let code = code.trim();
     let formatter = cached(&CURRENCIES, (name.to_owned(), code.to_owned()), || {
         let locale = parse_locale(filter, name)?;
         let currency = CurrencyType::try_from_str(code).map_err(|_| {
