@@ -4,15 +4,12 @@
 use std::time::Duration;
 
 use herald_shared::topology::headers as h;
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::FieldTable;
 use lapin::BasicProperties;
 use serde::Serialize;
 
-use crate::amqp::headers::{count, last_death, text};
+use crate::amqp::headers::{count, count_value, last_death, text};
 use crate::clock::age_seconds;
-
-/// Header counting how often a letter was replayed.
-pub const REPLAYS_HEADER: &str = "x-herald-replays";
 
 /// One dead letter, as `herald dlq list` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,7 +56,7 @@ impl LetterInfo {
             error: text(table, h::ERROR),
             error_message: text(table, h::ERROR_MESSAGE),
             attempts: count(table, h::ATTEMPTS),
-            replays: count(table, REPLAYS_HEADER),
+            replays: count(table, h::REPLAYS),
             age: age_secs.map(|s| Duration::from_secs(s.max(0) as u64)),
             bytes: body.len(),
         }
@@ -71,11 +68,11 @@ impl LetterInfo {
 /// replay counted.
 pub fn reset_for_replay(properties: &BasicProperties) -> BasicProperties {
     let old = properties.headers().clone().unwrap_or_default();
-    let replays = count(Some(&old), REPLAYS_HEADER) + 1;
+    let replays = count(Some(&old), h::REPLAYS) + 1;
     let mut fresh = FieldTable::default();
     for (key, value) in old.inner() {
         let key_str = key.as_str();
-        let herald = key_str.starts_with("x-herald-") && key_str != REPLAYS_HEADER;
+        let herald = key_str.starts_with("x-herald-") && key_str != h::REPLAYS;
         let broker = key_str.starts_with("x-death")
             || key_str.starts_with("x-first-death")
             || key_str.starts_with("x-last-death")
@@ -84,14 +81,14 @@ pub fn reset_for_replay(properties: &BasicProperties) -> BasicProperties {
             fresh.insert(key.clone(), value.clone());
         }
     }
-    fresh.insert(REPLAYS_HEADER.into(), AMQPValue::LongInt(replays as i32));
+    fresh.insert(h::REPLAYS.into(), count_value(replays));
     properties.clone().with_headers(fresh)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lapin::types::LongString;
+    use lapin::types::{AMQPValue, LongString};
 
     #[test]
     fn a_letter_reads_its_job_and_headers() {
@@ -143,9 +140,18 @@ mod tests {
         let table = replayed.headers().clone().unwrap();
         let keys: Vec<&str> = table.inner().keys().map(|k| k.as_str()).collect();
         assert_eq!(keys.len(), 2, "{keys:?}");
-        assert_eq!(count(Some(&table), REPLAYS_HEADER), 1);
+        assert_eq!(count(Some(&table), h::REPLAYS), 1);
         assert_eq!(text(Some(&table), "traceparent").as_deref(), Some("00-abc"));
         let twice = reset_for_replay(&replayed);
-        assert_eq!(count(twice.headers().as_ref(), REPLAYS_HEADER), 2);
+        assert_eq!(count(twice.headers().as_ref(), h::REPLAYS), 2);
+    }
+
+    #[test]
+    fn a_replay_count_at_its_bound_stays_there() {
+        let mut headers = FieldTable::default();
+        headers.insert(h::REPLAYS.into(), AMQPValue::LongLongInt(i64::MAX));
+        let replayed = reset_for_replay(&BasicProperties::default().with_headers(headers));
+        let replays = count(replayed.headers().as_ref(), h::REPLAYS);
+        assert_eq!(replays, crate::amqp::headers::MAX_COUNT);
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use lapin::options::BasicAckOptions;
 use lapin::{BasicProperties, Connection};
 
-pub use letter::{LetterInfo, REPLAYS_HEADER};
+pub use letter::LetterInfo;
 pub use scan::{Scan, ScanError};
 
 use crate::amqp::{PublishError, Publisher};
