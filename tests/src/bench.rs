@@ -356,9 +356,15 @@ impl HeraldProcess {
     }
 }
 
-/// CPU seconds (user + system) process `pid` has used so far, from `/proc`.
+/// CPU seconds (user + system) process `pid` has used so far, from
+/// `/proc/<pid>/stat`, which a process that has exited and not yet been
+/// waited for still has.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
-    ProcessStats::of(&pid.to_string()).map(|s| s.cpu_seconds)
+    let stat = procfs::process::Process::new(i32::try_from(pid).ok()?)
+        .ok()?
+        .stat()
+        .ok()?;
+    Some((stat.utime + stat.stime) as f64 / procfs::ticks_per_second() as f64)
 }
 
 /// The local RabbitMQ node's process (`beam.smp`), if there is one.
