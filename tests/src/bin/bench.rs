@@ -8,7 +8,8 @@
 //!    `RUST_LOG=warn`: jobs/s and ratio to (1), run again after them; p50/p99
 //!    latency from publish to status event at a steady load;
 //! 3. Herald with SES answering after 50 ms, against the bare consumer at the
-//!    same latency, run before and after it;
+//!    same latency, run before and after it, and again with `store = "off"`
+//!    to see what the send ledger's waits cost at that latency;
 //! 4. rate limiting at 100 messages/s: achieved rate and throttles seen;
 //! 5. the worker's peak resident memory;
 //! 6. the send ledger's cost: (2) with `store = "off"`, `"embedded"` and
@@ -234,6 +235,9 @@ async fn measure_slow_ses(herald: &Path, ses: &FakeSes, sizes: &Sizes) -> Herald
     // before and after Herald's run.
     let (bare_before, _) = measure_ceiling(ses, sizes.jobs).await;
     let slow = measure_herald(herald, ses, sizes, true, &ledger_toml(), SETUPS[0]).await;
+    // What the send ledger's two durable writes per job cost at this latency.
+    let off = "[idempotency]\nstore = \"off\"\n";
+    let unledgered = measure_herald(herald, ses, sizes, false, off, SETUPS[0]).await;
     let (bare_after, _) = measure_ceiling(ses, sizes.jobs).await;
     let bare_slow = (bare_before + bare_after) / 2.0;
     println!(
@@ -257,6 +261,13 @@ async fn measure_slow_ses(herald: &Path, ses: &FakeSes, sizes: &Sizes) -> Herald
         SES_LATENCY.as_millis()
     );
     println!("   worker peak RSS {:.1} MiB", mib(slow.peak_rss));
+    println!(
+        "   the same with store = \"off\" {:>6.0} jobs/s   {:.2} of the bare consumer",
+        unledgered.throughput,
+        unledgered.throughput / bare_slow
+    );
+    print_cpu("worker", unledgered.cpu);
+    print_times(&unledgered);
     slow
 }
 
