@@ -105,6 +105,11 @@ fn expected_series() -> Vec<(String, f64)> {
         ("herald_in_flight".into(), 0.0),
         ("herald_amqp_connected".into(), 1.0),
         ("herald_amqp_reconnects_total".into(), 0.0),
+        // A claim per delivery that calls SES (`retried` twice: before and
+        // after its retry tier); a record per job SES accepted. The
+        // sandboxed job and the unreadable one use no ledger.
+        (r#"herald_ledger_duration_seconds_count{operation="claim"}"#.into(), 5.0),
+        (r#"herald_ledger_duration_seconds_count{operation="record"}"#.into(), 3.0),
     ]
 }
 

@@ -3,9 +3,11 @@
 //! and ack. An id already accepted is not sent again; its recorded
 //! `message.sent` goes out once more, marked `duplicate`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use herald_shared::{Event, EventType, Job};
+use prometheus_client::metrics::histogram::Histogram;
 use serde_json::json;
 
 use super::{dead, event, not_sent, policy, send, Context, Deps, Failure, Outcome, Subject};
@@ -39,17 +41,19 @@ pub async fn claim_early(deps: &Deps, id: &str, ctx: Context<'_>) -> EarlyClaim 
     if deps.ledger.kind() == StoreKind::Off || !(ctx.settleable)() {
         return None;
     }
-    Some(timed_claim(deps, id).await)
+    let claim = deps.ledger.claim(id, deps.lease);
+    Some(timed(deps, &deps.metrics.ledger.claim_duration, claim).await)
 }
 
-/// Claims `id`, timing the store's answer.
-async fn timed_claim(deps: &Deps, id: &str) -> Result<Claim, LedgerError> {
+/// Awaits a ledger call, timing it into `histogram` when there is a store
+/// (without one, the call answers at once and there is nothing to show).
+async fn timed<T>(deps: &Deps, histogram: &Histogram, call: impl Future<Output = T>) -> T {
+    if deps.ledger.kind() == StoreKind::Off {
+        return call.await;
+    }
     let started = tokio::time::Instant::now();
-    let answer = deps.ledger.claim(id, deps.lease).await;
-    deps.metrics
-        .ledger
-        .claim_duration
-        .observe(started.elapsed().as_secs_f64());
+    let answer = call.await;
+    histogram.observe(started.elapsed().as_secs_f64());
     answer
 }
 
@@ -209,7 +213,10 @@ async fn permit(
     loop {
         let answer = match early.take() {
             Some(answer) => answer,
-            None => timed_claim(deps, &job.id).await,
+            None => {
+                let claim = deps.ledger.claim(&job.id, deps.lease);
+                timed(deps, &deps.metrics.ledger.claim_duration, claim).await
+            }
         };
         let claim = match answer {
             Ok(claim) => claim,
@@ -314,12 +321,8 @@ async fn accepted_outcome(
         attempts,
         event: serde_json::value::to_raw_value(&event).expect("events serialise"),
     };
-    let started = tokio::time::Instant::now();
-    let recorded = deps.ledger.record(&job.id, acceptance).await;
-    deps.metrics
-        .ledger
-        .record_duration
-        .observe(started.elapsed().as_secs_f64());
+    let record = deps.ledger.record(&job.id, acceptance);
+    let recorded = timed(deps, &deps.metrics.ledger.record_duration, record).await;
     if let Err(e) = recorded {
         ledger_error(
             deps,
