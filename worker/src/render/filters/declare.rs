@@ -169,18 +169,15 @@ macro_rules! filter_args {
             $($fields)*
         }
     };
-    // A parameter evaluated as a string.
+    // A parameter without `as`: evaluated as a string.
     (
-        @fields $attrs:tt $decl:tt [$($fields:tt)*]
+        @fields $attrs:tt $decl:tt $fields:tt
         $(#[$doc:meta])* $field:ident: $ty:ident $(<$arg:ident>)? => $description:literal
         $(, $($rest:tt)*)?
     ) => {
-        $crate::render::filters::filter_args!(@fields $attrs $decl [
-            $($fields)*
-            $(#[$doc])*
-            #[parameter(description = $description, arg_type = "str")]
-            $field: $ty $(<$arg>)?,
-        ] $($($rest)*)?);
+        $crate::render::filters::filter_args!(@fields $attrs $decl $fields
+            $(#[$doc])* $field: $ty $(<$arg>)? => $description as "str" $(, $($rest)*)?
+        );
     };
     // A parameter with its own `arg_type`.
     (
