@@ -236,8 +236,7 @@ async fn measure_slow_ses(herald: &Path, ses: &FakeSes, sizes: &Sizes) -> Herald
     let (bare_before, _) = measure_ceiling(ses, sizes.jobs).await;
     let slow = measure_herald(herald, ses, sizes, true, &ledger_toml(), SETUPS[0]).await;
     // What the send ledger's two durable writes per job cost at this latency.
-    let off = "[idempotency]\nstore = \"off\"\n";
-    let unledgered = measure_herald(herald, ses, sizes, false, off, SETUPS[0]).await;
+    let unledgered = measure_herald(herald, ses, sizes, false, NO_LEDGER, SETUPS[0]).await;
     let (bare_after, _) = measure_ceiling(ses, sizes.jobs).await;
     let bare_slow = (bare_before + bare_after) / 2.0;
     println!(
@@ -377,6 +376,9 @@ async fn fleet_run(herald: &Path, ses: &FakeSes, n: usize, crash: bool) -> (f64,
 /// Writes a run's `[idempotency]` section.
 type StoreToml = fn() -> String;
 
+/// The `[idempotency]` section of a worker without a send ledger.
+const NO_LEDGER: &str = "[idempotency]\nstore = \"off\"\n";
+
 /// Rounds of phase 6: each store runs once a round, so that a store is
 /// compared with the `off` run of its own round, a minute apart at most.
 const LEDGER_ROUNDS: usize = 5;
@@ -394,7 +396,7 @@ async fn measure_ledgers(herald: &Path, ses: &FakeSes, sizes: &Sizes) {
     );
     // Each run has a ledger of its own: job ids repeat from run to run.
     let stores: [(&str, StoreToml); 3] = [
-        ("off", || "[idempotency]\nstore = \"off\"\n".to_owned()),
+        ("off", || NO_LEDGER.to_owned()),
         ("embedded", ledger_toml),
         ("redis", || {
             let prefix = unique("bench-ledger");
