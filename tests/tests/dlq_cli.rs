@@ -104,9 +104,8 @@ async fn list_and_replay_from_the_command_line() {
     assert_eq!(lines[0]["id"], "cli-00000");
     assert_eq!(lines[0]["reason"], "fatal_error");
 
-    let replayed = dlq.run(&["dlq", "replay", "--id", "cli-00001"]);
-    assert!(replayed.status.success());
-    assert!(String::from_utf8_lossy(&replayed.stdout).contains("replayed 1 of 3"));
+    let replayed = dlq.stdout(&["dlq", "replay", "--id", "cli-00001"]);
+    assert!(replayed.contains("replayed 1 of 3"), "{replayed}");
     let broker = &dlq.broker;
     assert_eq!(broker.queue_len(&broker.amqp.jobs_queue).await, 1);
     assert_eq!(dlq.dead_letters().await, 2);
@@ -116,9 +115,8 @@ async fn list_and_replay_from_the_command_line() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
     assert_eq!(dlq.dead_letters().await, 2, "nothing purged");
 
-    let purged = dlq.run(&["dlq", "purge", "--yes"]);
-    assert!(purged.status.success());
-    assert!(String::from_utf8_lossy(&purged.stdout).contains("purged 2 of 2"));
+    let purged = dlq.stdout(&["dlq", "purge", "--yes"]);
+    assert!(purged.contains("purged 2 of 2"), "{purged}");
     assert_eq!(dlq.dead_letters().await, 0);
     dlq.cleanup().await;
 }

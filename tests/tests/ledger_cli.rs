@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use herald_tests::{herald_bin, unique};
+use herald_tests::{herald_bin, succeeded, unique};
 use herald_worker::ledger::{Acceptance, Claim, Ledger, StoreSections};
 
 const ENVIRONMENTS: &str = "
@@ -80,16 +80,6 @@ impl Setup {
     }
 }
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -103,7 +93,10 @@ fn assert_usage_error(output: &Output, needle: &str) {
 
 async fn suppression_round_trip(setup: &Setup) {
     let worker = setup.worker_ledger().await;
-    stdout(&setup.suppression("add", &["Ada@Example.com", "--reason", "bounce"]));
+    succeeded(
+        setup.suppression("add", &["Ada@Example.com", "--reason", "bounce"]),
+        "suppression add",
+    );
     assert!(
         worker
             .is_suppressed("prod", "ada@example.com")
@@ -116,16 +109,22 @@ async fn suppression_round_trip(setup: &Setup) {
         .await
         .unwrap();
 
-    let check = stdout(&setup.suppression("check", &["ada@example.com"]));
+    let check = succeeded(
+        setup.suppression("check", &["ada@example.com"]),
+        "suppression check",
+    );
     assert!(
         check.contains("ada@example.com is suppressed in prod"),
         "{check}"
     );
-    let json = stdout(&setup.suppression("check", &["carol@example.com", "--json"]));
+    let json = succeeded(
+        setup.suppression("check", &["carol@example.com", "--json"]),
+        "suppression check",
+    );
     let answer: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(answer["suppressed"], false);
 
-    let listed = stdout(&setup.suppression("list", &["--json"]));
+    let listed = succeeded(setup.suppression("list", &["--json"]), "suppression list");
     let entries: Vec<serde_json::Value> = listed
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -136,13 +135,16 @@ async fn suppression_round_trip(setup: &Setup) {
         (&"ada@example.com".into(), &"bounce".into())
     );
     assert_eq!(entries[1]["reason"], "complaint");
-    let table = stdout(&setup.suppression("list", &[]));
+    let table = succeeded(setup.suppression("list", &[]), "suppression list");
     assert!(
         table.contains("2 address(es) suppressed in prod"),
         "{table}"
     );
 
-    stdout(&setup.suppression("remove", &["ada@example.com"]));
+    succeeded(
+        setup.suppression("remove", &["ada@example.com"]),
+        "suppression remove",
+    );
     let again = setup.suppression("remove", &["ada@example.com"]);
     assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
     assert!(!worker
@@ -181,7 +183,10 @@ async fn a_message_story_is_shown_in_time_order() {
                                      "event_data": {"bounceType": "Permanent"}});
     worker.append_event("msg-1", &bounced).await.unwrap();
 
-    let text = stdout(&setup.herald(&["messages", "show", "msg-1"]));
+    let text = succeeded(
+        setup.herald(&["messages", "show", "msg-1"]),
+        "messages show",
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[1].ends_with("claimed"), "{text}");
@@ -194,7 +199,10 @@ async fn a_message_story_is_shown_in_time_order() {
         "{text}"
     );
 
-    let json = stdout(&setup.herald(&["messages", "show", "msg-1", "--json"]));
+    let json = succeeded(
+        setup.herald(&["messages", "show", "msg-1", "--json"]),
+        "messages show",
+    );
     let story: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(story["acceptance"]["provider_message_id"], "0100018c-ses");
     let whats: Vec<&str> = story["timeline"]
