@@ -430,7 +430,7 @@ impl<'a> VacantEntry<'a> {
     ///     Entry::Vacant(vacant) => {
     ///         assert_eq!(vacant.key(), &"liquid");
     ///     }
-    ///     Entry::Occupied(_) => unimplemented!(),
+    ///     Entry::Occupied(_) => unreachable!("the map is empty"),
     /// }
     /// ```
     #[inline]
@@ -452,7 +452,7 @@ impl<'a> VacantEntry<'a> {
     ///     Entry::Vacant(vacant) => {
     ///         vacant.insert(liquid_core::value!("hoho"));
     ///     }
-    ///     Entry::Occupied(_) => unimplemented!(),
+    ///     Entry::Occupied(_) => unreachable!("the map is empty"),
     /// }
     /// ```
     #[inline]
@@ -476,7 +476,7 @@ impl<'a> OccupiedEntry<'a> {
     ///     Entry::Occupied(occupied) => {
     ///         assert_eq!(occupied.key(), &"liquid");
     ///     }
-    ///     Entry::Vacant(_) => unimplemented!(),
+    ///     Entry::Vacant(_) => unreachable!("the key was just inserted"),
     /// }
     /// ```
     #[inline]
@@ -498,7 +498,7 @@ impl<'a> OccupiedEntry<'a> {
     ///     Entry::Occupied(occupied) => {
     ///         assert_eq!(occupied.get(), &liquid_core::value!(12));
     ///     }
-    ///     Entry::Vacant(_) => unimplemented!(),
+    ///     Entry::Vacant(_) => unreachable!("the key was just inserted"),
     /// }
     /// ```
     #[inline]
@@ -522,7 +522,7 @@ impl<'a> OccupiedEntry<'a> {
     ///     Entry::Occupied(mut occupied) => {
     ///         occupied.get_mut().as_array().unwrap();
     ///     }
-    ///     Entry::Vacant(_) => unimplemented!(),
+    ///     Entry::Vacant(_) => unreachable!("the key was just inserted"),
     /// }
     /// ```
     #[inline]
@@ -546,7 +546,7 @@ impl<'a> OccupiedEntry<'a> {
     ///     Entry::Occupied(mut occupied) => {
     ///         occupied.into_mut().as_array().unwrap();
     ///     }
-    ///     Entry::Vacant(_) => unimplemented!(),
+    ///     Entry::Vacant(_) => unreachable!("the key was just inserted"),
     /// }
     /// ```
     #[inline]
@@ -570,7 +570,7 @@ impl<'a> OccupiedEntry<'a> {
     ///         assert_eq!(occupied.insert(liquid_core::value!(13)), liquid_core::value!(12));
     ///         assert_eq!(occupied.get(), &liquid_core::value!(13));
     ///     }
-    ///     Entry::Vacant(_) => unimplemented!(),
+    ///     Entry::Vacant(_) => unreachable!("the key was just inserted"),
     /// }
     /// ```
     #[inline]
@@ -592,7 +592,7 @@ impl<'a> OccupiedEntry<'a> {
     ///     Entry::Occupied(occupied) => {
     ///         assert_eq!(occupied.remove(), liquid_core::value!(12));
     ///     }
-    ///     Entry::Vacant(_) => unimplemented!(),
+    ///     Entry::Vacant(_) => unreachable!("the key was just inserted"),
     /// }
     /// ```
     #[inline]
